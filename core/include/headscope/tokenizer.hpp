@@ -59,3 +59,13 @@ std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(Vocabulary vocab);
 Vocabulary read_llama2c_vocabulary(const std::string& path, int32_t vocab_size);
 
 }  // namespace headscope
+
+namespace headscope {
+
+// Hugging Face tokenizers' tokenizer.json with a BPE model: GPT-2 byte-level (ByteLevel
+// pre-tokenizer with its regex via PCRE2, byte<->unicode map) or SentencePiece-style
+// (Metaspace/'▁' normalizer or pre-tokenizer, byte_fallback); added/special tokens matched
+// before BPE. `path` is a tokenizer.json file or a directory holding one. Throws FormatError.
+std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path);
+
+}  // namespace headscope

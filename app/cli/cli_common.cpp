@@ -1,0 +1,55 @@
+#include "cli_common.hpp"
+
+#include <torch/torch.h>
+
+#include "headscope/error.hpp"
+
+namespace headscope::cli {
+
+void add_model_options(CLI::App& cmd, ModelOptions& o) {
+    cmd.add_option("MODEL", o.model,
+                   "model: a llama2.c .bin checkpoint, a .gguf file or a Hugging Face directory")
+        ->required();
+    cmd.add_option("--tokenizer", o.tokenizer,
+                   "llama2.c only: its tokenizer .bin (default: tokenizer.bin or tok<vocab>.bin next to MODEL)");
+    cmd.add_option("--device", o.device, "compute device: cpu, cuda, cuda:N")->capture_default_str();
+    cmd.add_option("--dtype", o.dtype, "compute dtype: float32, float64, float16, bfloat16")->capture_default_str();
+    cmd.add_option("--threads", o.threads, "CPU threads for LibTorch (0 = LibTorch's default)");
+}
+
+LoadedModel load(const ModelOptions& o) {
+    LoadOptions lo;
+    lo.tokenizer_path = o.tokenizer;
+    try {
+        lo.compute.device = c10::Device(o.device);
+    } catch (const std::exception&) {
+        throw UsageError("--device: unknown device '" + o.device + "' (use cpu, cuda or cuda:N)");
+    }
+    if (lo.compute.device.is_cuda() && !torch::cuda::is_available())
+        throw UsageError("--device " + o.device + ": this LibTorch has no CUDA device available");
+    if (o.dtype == "float32") lo.compute.dtype = at::kFloat;
+    else if (o.dtype == "float64") lo.compute.dtype = at::kDouble;
+    else if (o.dtype == "float16") lo.compute.dtype = at::kHalf;
+    else if (o.dtype == "bfloat16") lo.compute.dtype = at::kBFloat16;
+    else throw UsageError("--dtype: unknown dtype '" + o.dtype + "' (use float32, float64, float16 or bfloat16)");
+    if (o.threads > 0) torch::set_num_threads(o.threads);
+    return load_model(o.model, lo);
+}
+
+void add_prompt_options(CLI::App& cmd, PromptOptions& o, bool required) {
+    auto* opt = cmd.add_option("--prompt,-p", o.prompt, "prompt text (an empty prompt starts from BOS)");
+    if (required) opt->required();
+    cmd.add_flag("--no-bos", o.no_bos, "do not prepend the BOS token");
+}
+
+std::vector<int32_t> prompt_ids(const Tokenizer& tokenizer, const PromptOptions& o) {
+    bool bos = !o.no_bos && tokenizer.bos_id() >= 0;
+    std::vector<int32_t> ids = tokenizer.encode(o.prompt, bos).ids;
+    if (ids.empty()) {
+        if (tokenizer.bos_id() < 0) throw UsageError("the prompt is empty and the tokenizer has no BOS token to start from");
+        ids.push_back(tokenizer.bos_id());
+    }
+    return ids;
+}
+
+}  // namespace headscope::cli

@@ -1,0 +1,65 @@
+// headscope tokenize MODEL TEXT [--json]
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+
+namespace headscope::cli {
+
+namespace {
+struct TokenizeOptions {
+    ModelOptions model;
+    std::string text;
+    bool json = false;
+    bool no_bos = false;
+};
+
+std::string printable(const std::string& s) {
+    std::string out;
+    for (unsigned char ch : s) {
+        if (ch == '\n') out += "\\n";
+        else if (ch == '\t') out += "\\t";
+        else if (ch < 0x20) out += fmt::format("\\x{:02x}", ch);
+        else out += static_cast<char>(ch);
+    }
+    return out;
+}
+
+void run_tokenize(const TokenizeOptions& o) {
+    LoadedModel m = load(o.model);
+    const Tokenizer& tok = *m.tokenizer;
+    Encoding enc = tok.encode(o.text, !o.no_bos && tok.bos_id() >= 0);
+    std::vector<std::string> pieces;
+    for (int32_t id : enc.ids) pieces.push_back(tok.piece(id));
+    if (o.json) {
+        nlohmann::ordered_json j;
+        j["ids"] = enc.ids;
+        j["tokens"] = pieces;
+        nlohmann::json offsets = nlohmann::json::array();
+        for (const auto& [b, e] : enc.offsets) offsets.push_back({b, e});
+        j["offsets"] = offsets;
+        std::cout << j.dump() << "\n";
+        return;
+    }
+    std::cout << fmt::format("{} tokens\n{:>5}  {:>7}  {:<12}  {}\n", enc.ids.size(), "pos", "id", "bytes", "piece");
+    for (size_t i = 0; i < enc.ids.size(); ++i) {
+        std::cout << fmt::format("{:>5}  {:>7}  {:<12}  {}\n", i, enc.ids[i],
+                                 fmt::format("{}..{}", enc.offsets[i].first, enc.offsets[i].second),
+                                 printable(pieces[i]));
+    }
+}
+}  // namespace
+
+void register_tokenize(CLI::App& app) {
+    auto opts = std::make_shared<TokenizeOptions>();
+    CLI::App* cmd = app.add_subcommand("tokenize", "split text into tokens: ids, pieces and byte offsets");
+    add_model_options(*cmd, opts->model);
+    cmd->add_option("TEXT", opts->text, "text to tokenize")->required();
+    cmd->add_flag("--json", opts->json, "print JSON {\"ids\":[...],\"tokens\":[...],\"offsets\":[[begin,end],...]}");
+    cmd->add_flag("--no-bos", opts->no_bos, "do not prepend the BOS token");
+    cmd->callback([opts] { run_tokenize(*opts); });
+}
+
+}  // namespace headscope::cli

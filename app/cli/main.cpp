@@ -1,0 +1,29 @@
+// headscope — command-line interface to the headscope core.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "headscope/error.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"headscope — mechanistic interpretability workbench for transformer language models"};
+    app.set_version_flag("--version", std::string("headscope ") + HEADSCOPE_VERSION);
+    app.require_subcommand(1);
+    headscope::cli::register_info(app);
+    headscope::cli::register_tokenize(app);
+    headscope::cli::register_generate(app);
+    headscope::cli::register_run(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const headscope::Error& e) {
+        std::cerr << "headscope: error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "headscope: unexpected error: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}

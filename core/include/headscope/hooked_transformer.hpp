@@ -1,0 +1,79 @@
+// HookedTransformer: an explicit forward pass (Llama, GPT-2 and GPT-NeoX families from one
+// ModelConfig) with a hook point at every activation site.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "headscope/activation_cache.hpp"
+#include "headscope/hooks.hpp"
+#include "headscope/model_config.hpp"
+#include "headscope/model_weights.hpp"
+
+namespace headscope {
+
+struct ComputeOptions {
+    c10::Device device = c10::Device(c10::DeviceType::CPU);
+    at::ScalarType dtype = at::kFloat;
+};
+
+struct CachedRun {
+    at::Tensor logits;  // [batch, pos, d_vocab]
+    ActivationCache cache;
+};
+
+class HookedTransformer {
+public:
+    // Validates config and weights (ConfigError) and moves the weights to options' device/dtype.
+    HookedTransformer(ModelConfig config, ModelWeights weights, ComputeOptions options = {});
+    ~HookedTransformer();
+    HookedTransformer(const HookedTransformer&) = delete;
+    HookedTransformer& operator=(const HookedTransformer&) = delete;
+
+    const ModelConfig& config() const { return config_; }
+    const ModelWeights& weights() const { return weights_; }
+    const ComputeOptions& options() const { return options_; }
+    // Replaces the weights (e.g. after editing them); validated like the constructor's.
+    void set_weights(ModelWeights weights);
+    int64_t parameter_count() const;
+
+    // tokens: [batch, pos] integer ids (every row the same length), or [pos] for one sequence.
+    // Returns logits [batch, pos, d_vocab]. Throws UsageError for an empty batch, ids outside
+    // the vocabulary, or more positions than n_ctx with learned positions.
+    at::Tensor forward(const at::Tensor& tokens);
+
+    // --- hooks ---
+    const std::vector<HookPoint>& hook_points() const;
+    std::vector<std::string> resolve_hooks(const std::string& name_or_glob) const;
+    // Registers fn at every matching point (UsageError if none); removed with the handle.
+    HookHandle add_hook(const std::string& name_or_glob, HookFn fn);
+    void remove_all_hooks();
+    // Runs with the given hooks for this call only.
+    at::Tensor run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks);
+    // Runs and caches every activation whose name matches one of `filters` (names or globs;
+    // empty = everything except hook_result, which is only cached when named).
+    CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters = {});
+    CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters,
+                             const std::vector<NamedHook>& hooks);
+
+private:
+    struct Packed;
+    at::Tensor attention(int layer, const at::Tensor& x, int64_t positions);
+    at::Tensor mlp(int layer, const at::Tensor& x);
+    at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, HookSite scale_site,
+                    HookSite normalized_site, int layer);
+    void repack();
+
+    ModelConfig config_;
+    ModelWeights weights_;
+    ComputeOptions options_;
+    std::shared_ptr<HookRegistry> hooks_;
+    std::unique_ptr<Packed> packed_;
+};
+
+}  // namespace headscope

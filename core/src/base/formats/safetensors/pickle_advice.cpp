@@ -1,0 +1,43 @@
+#include "formats/safetensors/pickle_advice.hpp"
+
+#include <cstring>
+
+namespace headscope::st {
+
+namespace {
+bool ends_with(const std::string& s, const char* suffix) {
+    size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+bool starts_with(const std::string& s, const char* prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
+}  // namespace
+
+bool is_pickle_weights_name(const std::string& name) {
+    if (starts_with(name, "pytorch_model") && ends_with(name, ".bin")) return true;
+    return ends_with(name, ".pt") || ends_with(name, ".pth") || ends_with(name, ".ckpt");
+}
+
+std::string pickle_refusal_advice() {
+    return "headscope refuses PyTorch pickle checkpoints (pytorch_model.bin, *.pt, *.pth) for "
+           "safety: loading a pickle can run arbitrary code, so they are never unpickled. Convert "
+           "the model to safetensors once, in Python, e.g. "
+           "`AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` "
+           "(transformers), or `from safetensors.torch import save_file; "
+           "save_file(torch.load('pytorch_model.bin', map_location='cpu', weights_only=True), "
+           "'model.safetensors')`, then point headscope at the directory holding model.safetensors";
+}
+
+std::string sniff_other_format(const unsigned char* b, size_t n) {
+    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4)
+        return "the file starts like a ZIP archive, the container torch.save uses for pickle "
+               "checkpoints. " + pickle_refusal_advice();
+    if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+        return "the file starts like a Python pickle. " + pickle_refusal_advice();
+    if (n >= 4 && std::memcmp(b, "GGUF", 4) == 0)
+        return "the file is GGUF, not safetensors; open it as a GGUF model instead";
+    return {};
+}
+
+}  // namespace headscope::st

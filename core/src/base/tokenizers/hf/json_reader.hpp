@@ -1,0 +1,51 @@
+// Typed, error-reporting access to tokenizer.json values: every failure becomes a FormatError
+// naming the file, the JSON path (e.g. "pre_tokenizer.pretokenizers[1].behavior") and what
+// was expected.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "tokenizers/hf/pattern.hpp"
+
+namespace headscope::hf {
+
+using Json = nlohmann::json;
+
+class JsonReader {
+public:
+    explicit JsonReader(std::string file) : file_(std::move(file)) {}
+    const std::string& file() const { return file_; }
+
+    [[noreturn]] void fail(const std::string& where, const std::string& problem) const;
+
+    // The member `key` of object `obj`, or nullptr when it is absent or null.
+    static const Json* member(const Json& obj, const char* key);
+
+    const Json& object(const Json& obj, const char* key, const std::string& where) const;
+    const Json& array(const Json& obj, const char* key, const std::string& where) const;
+    std::string string(const Json& obj, const char* key, const std::string& where) const;
+    std::string string_or(const Json& obj, const char* key, const std::string& where,
+                          const std::string& fallback) const;
+    bool boolean_or(const Json& obj, const char* key, const std::string& where,
+                    bool fallback) const;
+    int64_t integer(const Json& obj, const char* key, const std::string& where) const;
+    int64_t integer_or(const Json& obj, const char* key, const std::string& where,
+                       int64_t fallback) const;
+    // A string holding exactly one Unicode character (Metaspace/Strip "replacement"/"content").
+    std::string single_char(const Json& obj, const char* key, const std::string& where) const;
+
+    // HF's SplitPattern at obj[key]: {"String": "..."} or {"Regex": "..."}.
+    TextPattern pattern(const Json& obj, const char* key, const std::string& where) const;
+
+    static std::string path(const std::string& where, const char* key);
+    static std::string path(const std::string& where, size_t index);
+    static std::string type_name(const Json& value);
+
+private:
+    std::string file_;
+};
+
+}  // namespace headscope::hf

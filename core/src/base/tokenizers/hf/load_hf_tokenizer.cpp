@@ -1,0 +1,40 @@
+// load_hf_tokenizer: finds tokenizer.json (a file, or a directory holding one), parses it and
+// builds the HfTokenizer.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "headscope/error.hpp"
+#include "headscope/tokenizer.hpp"
+#include "tokenizers/hf/hf_tokenizer.hpp"
+
+namespace headscope {
+
+std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path file(path);
+    if (fs::is_directory(file, ec)) {
+        file /= "tokenizer.json";
+        if (!fs::exists(file, ec)) {
+            throw FormatError(path, "directory holds no tokenizer.json");
+        }
+    }
+    if (!fs::exists(file, ec)) throw IoError(file.string() + ": no such file");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw IoError(file.string() + ": cannot open for reading");
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) throw IoError(file.string() + ": read failed");
+
+    hf::Json root;
+    try {
+        root = hf::Json::parse(buffer.str());
+    } catch (const hf::Json::parse_error& e) {
+        throw FormatError(file.string(), std::string("not valid JSON: ") + e.what());
+    }
+    const fs::path config = file.parent_path() / "tokenizer_config.json";
+    return std::make_unique<hf::HfTokenizer>(root, file.string(), config.string());
+}
+
+}  // namespace headscope

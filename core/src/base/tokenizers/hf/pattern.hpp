@@ -1,0 +1,56 @@
+// What a Split, Replace or ByteLevel step matches: a literal string or a regular expression
+// (PCRE2 in UTF + Unicode-property mode, standing in for the Oniguruma engine HF tokenizers
+// uses; invalid UTF-8 in the subject is tolerated and never matched).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace headscope::hf {
+
+struct Span {
+    size_t begin = 0;
+    size_t end = 0;
+};
+
+// A run of the subject and whether the pattern matched it. find_matches returns runs that
+// cover the subject contiguously, in order (HF's Pattern::find_matches).
+struct PatternPiece {
+    Span span;
+    bool is_match = false;
+};
+
+// A compiled PCRE2 expression, shareable between threads.
+class Regex {
+public:
+    // Throws std::invalid_argument naming the PCRE2 error and its offset in the pattern.
+    explicit Regex(const std::string& pattern);
+    std::vector<PatternPiece> find_matches(std::string_view subject) const;
+    // Length of the match anchored at the start of `subject`, or npos when there is none.
+    size_t anchored_match_length(std::string_view subject) const;
+    const std::string& pattern() const { return pattern_; }
+
+private:
+    struct Compiled;
+    std::string pattern_;
+    std::shared_ptr<const Compiled> compiled_;
+};
+
+// HF's SplitPattern: {"String": "..."} or {"Regex": "..."}.
+class TextPattern {
+public:
+    static TextPattern literal(std::string text);
+    static TextPattern regex(const std::string& pattern);  // throws std::invalid_argument
+    std::vector<PatternPiece> find_matches(std::string_view subject) const;
+    // With invert, matched and unmatched runs swap roles (HF's Invert).
+    std::vector<PatternPiece> find_matches(std::string_view subject, bool invert) const;
+
+private:
+    std::string literal_;
+    std::shared_ptr<const Regex> regex_;
+};
+
+}  // namespace headscope::hf

@@ -1,0 +1,261 @@
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "headscope/error.hpp"
+#include "headscope/hooked_transformer.hpp"
+#include "model/rotary.hpp"
+
+namespace headscope {
+
+// Weights re-laid out for fast matmuls (derived from weights_, rebuilt by repack()).
+struct HookedTransformer::Packed {
+    struct Layer {
+        torch::Tensor W_qkv, b_qkv;  // [d_model, (H + 2K) * d_head]
+        torch::Tensor W_o;           // [H * d_head, d_model]
+        torch::Tensor W_up, b_up;    // [d_model, d_mlp] or gated [d_model, 2 * d_mlp] (gate | in)
+    };
+    std::vector<Layer> layers;
+    RotaryTables rotary;
+    double attn_scale = 1.0;
+};
+
+HookedTransformer::HookedTransformer(ModelConfig config, ModelWeights weights, ComputeOptions options)
+    : config_(std::move(config)), options_(options) {
+    config_.validate();
+    validate_weights(config_, weights);
+    weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
+    hooks_ = std::make_shared<HookRegistry>(config_.n_layers, hook_points_of(config_));
+    repack();
+}
+
+HookedTransformer::~HookedTransformer() = default;
+
+void HookedTransformer::set_weights(ModelWeights weights) {
+    validate_weights(config_, weights);
+    weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
+    repack();
+}
+
+int64_t HookedTransformer::parameter_count() const { return headscope::parameter_count(weights_); }
+
+void HookedTransformer::repack() {
+    torch::NoGradGuard no_grad;
+    auto p = std::make_unique<Packed>();
+    const int64_t d = config_.d_model, dh = config_.d_head;
+    auto flat_in = [&](const torch::Tensor& W) {  // [heads, d_model, d_head] -> [d_model, heads*d_head]
+        return W.permute({1, 0, 2}).reshape({d, -1});
+    };
+    auto flat_bias = [&](const torch::Tensor& b, int64_t heads) {
+        return b.defined() ? b.reshape({-1}) : torch::zeros({heads * dh}, weights_.W_E.options());
+    };
+    for (const auto& L : weights_.layers) {
+        Packed::Layer pl;
+        pl.W_qkv = torch::cat({flat_in(L.W_Q), flat_in(L.W_K), flat_in(L.W_V)}, 1).contiguous();
+        if (L.b_Q.defined() || L.b_K.defined() || L.b_V.defined())
+            pl.b_qkv = torch::cat({flat_bias(L.b_Q, config_.n_heads), flat_bias(L.b_K, config_.n_kv_heads),
+                                   flat_bias(L.b_V, config_.n_kv_heads)});
+        pl.W_o = L.W_O.reshape({-1, d}).contiguous();
+        if (!config_.attn_only) {
+            if (config_.gated_mlp) {
+                pl.W_up = torch::cat({L.W_gate, L.W_in}, 1).contiguous();
+                if (L.b_gate.defined() || L.b_in.defined()) {
+                    auto z = torch::zeros({config_.d_mlp}, L.W_in.options());
+                    pl.b_up = torch::cat({L.b_gate.defined() ? L.b_gate : z, L.b_in.defined() ? L.b_in : z});
+                }
+            } else {
+                pl.W_up = L.W_in;
+                pl.b_up = L.b_in;
+            }
+        }
+        p->layers.push_back(std::move(pl));
+    }
+    if (config_.positions == PositionKind::rotary)
+        p->rotary = make_rotary_tables(config_, options_.dtype, options_.device);
+    p->attn_scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    packed_ = std::move(p);
+}
+
+const std::vector<HookPoint>& HookedTransformer::hook_points() const { return hooks_->points(); }
+
+std::vector<std::string> HookedTransformer::resolve_hooks(const std::string& name_or_glob) const {
+    return hooks_->resolve(name_or_glob);
+}
+
+HookHandle HookedTransformer::add_hook(const std::string& name_or_glob, HookFn fn) {
+    return HookHandle(hooks_, hooks_->add(name_or_glob, std::move(fn)));
+}
+
+void HookedTransformer::remove_all_hooks() { hooks_->clear(); }
+
+at::Tensor HookedTransformer::run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks) {
+    HookScope scope;
+    for (const auto& h : hooks) scope.add(add_hook(h.name_or_glob, h.fn));
+    return forward(tokens);
+}
+
+CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters) {
+    return run_with_cache(tokens, filters, {});
+}
+
+CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters,
+                                            const std::vector<NamedHook>& hooks) {
+    CachedRun run;
+    HookScope scope;
+    // User hooks first, so the cache records what the forward pass actually used.
+    for (const auto& h : hooks) scope.add(add_hook(h.name_or_glob, h.fn));
+    ActivationCache* cache = &run.cache;
+    HookFn record = [cache](const at::Tensor& t, const HookPoint& p) -> std::optional<at::Tensor> {
+        cache->insert(p.name, t.detach());
+        return std::nullopt;
+    };
+    if (filters.empty()) {
+        for (const auto& p : hooks_->points())
+            if (p.key.site != HookSite::attn_result) scope.add(add_hook(p.name, record));
+    } else {
+        for (const auto& f : filters) scope.add(add_hook(f, record));
+    }
+    run.logits = forward(tokens);
+    return run;
+}
+
+at::Tensor HookedTransformer::norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, HookSite scale_site,
+                                   HookSite normalized_site, int layer) {
+    torch::Tensor centred = config_.norm == NormKind::layer ? x - x.mean(-1, true) : x;
+    torch::Tensor scale = (centred.pow(2).mean(-1, true) + config_.norm_eps).sqrt();
+    scale = hooks_->apply(scale_site, layer, scale);
+    torch::Tensor out = centred / scale * w;
+    if (b.defined()) out = out + b;
+    return hooks_->apply(normalized_site, layer, out);
+}
+
+at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
+    const auto& L = weights_.layers[static_cast<size_t>(l)];
+    const auto& P = packed_->layers[static_cast<size_t>(l)];
+    const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
+                  g = config_.group_size();
+    torch::Tensor qkv = P.b_qkv.defined() ? torch::addmm(P.b_qkv, x.reshape({B * T, -1}), P.W_qkv)
+                                          : torch::mm(x.reshape({B * T, -1}), P.W_qkv);
+    qkv = qkv.view({B, T, -1});
+    torch::Tensor q = hooks_->apply(HookSite::attn_q, l, qkv.narrow(2, 0, H * dh).view({B, T, H, dh}));
+    torch::Tensor k = hooks_->apply(HookSite::attn_k, l, qkv.narrow(2, H * dh, K * dh).view({B, T, K, dh}));
+    torch::Tensor v = hooks_->apply(HookSite::attn_v, l, qkv.narrow(2, (H + K) * dh, K * dh).view({B, T, K, dh}));
+    if (config_.positions == PositionKind::rotary) {
+        q = hooks_->apply(HookSite::attn_rot_q, l, apply_rotary(q, packed_->rotary, config_));
+        k = hooks_->apply(HookSite::attn_rot_k, l, apply_rotary(k, packed_->rotary, config_));
+    }
+    // Grouped-query attention without copying k/v: the g query heads of kv head j are stacked
+    // along the query axis, [B, K, g*T, dh] x [B, K, dh, T].
+    torch::Tensor qg = q.permute({0, 2, 1, 3}).reshape({B, K, g * T, dh});
+    torch::Tensor scores = torch::matmul(qg, k.permute({0, 2, 3, 1})).view({B, H, T, T});
+    scores.mul_(packed_->attn_scale);
+    torch::Tensor causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
+    scores.masked_fill_(causal, -std::numeric_limits<double>::infinity());
+    scores = hooks_->apply(HookSite::attn_scores, l, scores);
+    torch::Tensor pattern = hooks_->apply(HookSite::attn_pattern, l, torch::softmax(scores, -1));
+    torch::Tensor z = torch::matmul(pattern.reshape({B, K, g * T, T}), v.permute({0, 2, 1, 3}))
+                          .view({B, H, T, dh})
+                          .transpose(1, 2);
+    z = hooks_->apply(HookSite::attn_z, l, z);
+    torch::Tensor out;
+    if (hooks_->wanted(HookSite::attn_result, l)) {
+        // Per-head outputs, only when someone asked for them.
+        torch::Tensor result = torch::einsum("bthd,hdm->bthm", {z, L.W_O});
+        torch::Tensor replaced = hooks_->apply(HookSite::attn_result, l, result);
+        if (!replaced.is_same(result)) {
+            out = replaced.sum(2);
+            if (L.b_O.defined()) out = out + L.b_O;
+        }
+    }
+    if (!out.defined()) {
+        torch::Tensor zf = z.reshape({B * T, H * dh});
+        out = (L.b_O.defined() ? torch::addmm(L.b_O, zf, P.W_o) : torch::mm(zf, P.W_o)).view({B, T, -1});
+    }
+    return hooks_->apply(HookSite::attn_out, l, out);
+}
+
+namespace {
+torch::Tensor activate(Activation a, const torch::Tensor& x) {
+    switch (a) {
+        case Activation::silu: return torch::silu(x);
+        case Activation::gelu_new: return torch::gelu(x, "tanh");
+        case Activation::gelu: return torch::gelu(x);
+        case Activation::relu: return torch::relu(x);
+    }
+    return x;
+}
+}  // namespace
+
+at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
+    const auto& L = weights_.layers[static_cast<size_t>(l)];
+    const auto& P = packed_->layers[static_cast<size_t>(l)];
+    const int64_t B = x.size(0), T = x.size(1), m = config_.d_mlp;
+    torch::Tensor xf = x.reshape({B * T, -1});
+    torch::Tensor up = (P.b_up.defined() ? torch::addmm(P.b_up, xf, P.W_up) : torch::mm(xf, P.W_up)).view({B, T, -1});
+    torch::Tensor post;
+    if (config_.gated_mlp) {
+        torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, up.narrow(2, 0, m));
+        torch::Tensor lin = hooks_->apply(HookSite::mlp_pre_linear, l, up.narrow(2, m, m));
+        post = activate(config_.activation, pre) * lin;
+    } else {
+        post = activate(config_.activation, hooks_->apply(HookSite::mlp_pre, l, up));
+    }
+    post = hooks_->apply(HookSite::mlp_post, l, post);
+    torch::Tensor pf = post.reshape({B * T, m});
+    torch::Tensor out = L.b_out.defined() ? torch::addmm(L.b_out, pf, L.W_out) : torch::mm(pf, L.W_out);
+    return hooks_->apply(HookSite::mlp_out, l, out.view({B, T, -1}));
+}
+
+at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
+    if (!tokens_in.defined()) throw UsageError("forward: no tokens given");
+    torch::Tensor tokens = tokens_in.dim() == 1 ? tokens_in.unsqueeze(0) : tokens_in;
+    if (tokens.dim() != 2)
+        throw UsageError(fmt::format("forward: tokens must be [batch, pos] or [pos], got {} dimensions", tokens.dim()));
+    if (tokens.scalar_type() != torch::kLong) {
+        if (!torch::isIntegralType(tokens.scalar_type(), false))
+            throw UsageError("forward: token ids must be integers");
+        tokens = tokens.to(torch::kLong);
+    }
+    const int64_t B = tokens.size(0), T = tokens.size(1);
+    if (B == 0 || T == 0) throw UsageError("forward: empty batch (0 sequences or 0 positions); an empty prompt needs a BOS token");
+    if (T > config_.n_ctx && config_.positions == PositionKind::learned)
+        throw UsageError(fmt::format("forward: {} positions exceed the model's context of {}", T, config_.n_ctx));
+    if (T > config_.n_ctx && config_.positions == PositionKind::rotary)
+        throw UsageError(fmt::format("forward: {} positions exceed the model's context of {}", T, config_.n_ctx));
+    const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
+    if (lo < 0 || hi >= config_.d_vocab)
+        throw UsageError(fmt::format("forward: token id {} is outside the vocabulary [0, {})", lo < 0 ? lo : hi,
+                                     config_.d_vocab));
+    tokens = tokens.to(options_.device);
+
+    torch::Tensor x = hooks_->apply(HookSite::embed, -1, weights_.W_E.index_select(0, tokens.reshape({-1})).view({B, T, -1}));
+    if (config_.positions == PositionKind::learned) {
+        torch::Tensor pos = weights_.W_pos.narrow(0, 0, T).unsqueeze(0).expand({B, T, config_.d_model});
+        x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
+    }
+    for (int l = 0; l < config_.n_layers; ++l) {
+        const auto& L = weights_.layers[static_cast<size_t>(l)];
+        torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
+        torch::Tensor attn_out =
+            attention(l, norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l), T);
+        if (config_.attn_only) {
+            x = hooks_->apply(HookSite::resid_post, l, resid + attn_out);
+        } else if (config_.parallel_residual) {
+            torch::Tensor mlp_out = mlp(l, norm(resid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
+            x = hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp_out);
+        } else {
+            torch::Tensor mid = hooks_->apply(HookSite::resid_mid, l, resid + attn_out);
+            torch::Tensor mlp_out = mlp(l, norm(mid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
+            x = hooks_->apply(HookSite::resid_post, l, mid + mlp_out);
+        }
+    }
+    if (config_.final_norm)
+        x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
+    torch::Tensor xf = x.reshape({B * T, -1});
+    torch::Tensor logits = weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, weights_.W_U) : torch::mm(xf, weights_.W_U);
+    return logits.view({B, T, -1});
+}
+
+}  // namespace headscope

@@ -1,0 +1,21 @@
+// Rotary position embeddings in both layouts (see RotaryStyle). Internal to the forward pass.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "headscope/model_config.hpp"
+
+namespace headscope {
+
+struct RotaryTables {
+    at::Tensor cos;  // [n_ctx, rotary_dim / 2]
+    at::Tensor sin;  // [n_ctx, rotary_dim / 2]
+};
+
+// Frequencies theta^(-2i/rotary_dim), angles computed in float64 then cast to dtype.
+RotaryTables make_rotary_tables(const ModelConfig& config, at::ScalarType dtype, c10::Device device);
+
+// x: [B, T, heads, d_head]; rotates the first rotary_dim dims of each head at positions 0..T-1.
+at::Tensor apply_rotary(const at::Tensor& x, const RotaryTables& tables, const ModelConfig& config);
+
+}  // namespace headscope

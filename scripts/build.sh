@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds headscope into build/ (override with HEADSCOPE_BUILD_DIR).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${HEADSCOPE_BUILD_DIR:-$root/build}"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" "$@"
+cmake --build "$build" -j"$(nproc)"
