@@ -116,7 +116,7 @@ TEST_CASE("cached activations have the documented shapes", "[hooks][cache]") {
     torch::Tensor summed = run.cache.at("blocks.2.attn.hook_result").sum(2);
     CHECK(torch::allclose(summed, run.cache.at("blocks.2.hook_attn_out"), 1e-4, 1e-5));
     // The batch rows are the same prompt: identical activations.
-    CHECK(torch::allclose(run.logits[0], run.logits[1]));
+    CHECK((run.logits[0] - run.logits[1]).abs().max().item<float>() < 1e-4f);  // float32 rounding only
 }
 
 TEST_CASE("run_with_cache filters by exact name and glob", "[hooks][cache]") {

@@ -88,7 +88,7 @@ def quantize_q4_0(x):
 
 # ---- independent dequantisation from the stored bytes ----
 
-def dequantize(ggml_type, raw, numel):
+def dequantize(ggml_type, raw):
     buf = np.frombuffer(raw, dtype=np.uint8)
     if ggml_type == GGML_F32:
         return buf.view("<f4").astype(np.float32)
@@ -203,9 +203,12 @@ def tensors(rng):
     # Every half-precision bit pattern (zeros, subnormals, normals, infinities, NaNs).
     out.append(("test.f16_all_bits", GGML_F16, (256, 256), np.arange(65536, dtype="<u2").tobytes()))
     # Random bytes as quantised blocks: arbitrary fp16 scales (incl. inf/NaN) and quants.
-    out.append(("test.q8_0_raw", GGML_Q8_0, (3, 64), rng.integers(0, 256, 6 * 34, dtype=np.uint8).tobytes()))
-    out.append(("test.q4_0_raw", GGML_Q4_0, (3, 32), rng.integers(0, 256, 3 * 18, dtype=np.uint8).tobytes()))
-    out.append(("test.bf16_raw", GGML_BF16, (5,), rng.integers(0, 65536, 5, dtype=np.uint16).astype("<u2").tobytes()))
+    def random_bytes(n):
+        return rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+
+    out.append(("test.q8_0_raw", GGML_Q8_0, (3, 64), random_bytes(6 * 34)))
+    out.append(("test.q4_0_raw", GGML_Q4_0, (3, 32), random_bytes(3 * 18)))
+    out.append(("test.bf16_raw", GGML_BF16, (5,), random_bytes(5 * 2)))
     out.append(real("test.f32_4d", GGML_F32, (2, 3, 4, 5)))
     out.append(real("test.f16_odd", GGML_F16, (3,)))  # 6 bytes: the next tensor needs padding
     return out
@@ -248,7 +251,7 @@ def write(out_dir, version, alignment, seed):
         for name, gtype, shape, raw in ts:
             numel = int(np.prod(shape))
             with np.errstate(all="ignore"):  # inf/NaN scales in the raw-byte tensors
-                values = dequantize(gtype, raw, numel)
+                values = dequantize(gtype, raw)
             assert values.size == numel
             values.astype("<f4").tofile(os.path.join(out_dir, "expected", name + ".f32"))
             manifest.write("%s\t%s\t%s\n" % (name, TYPE_NAMES[gtype], ",".join(map(str, shape))))

@@ -14,8 +14,19 @@ namespace headscope::test {
 
 // GGUF metadata value type ids and the ggml tensor type ids the tests use.
 enum : uint32_t {
-    kGgufU8 = 0, kGgufI8 = 1, kGgufU16 = 2, kGgufI16 = 3, kGgufU32 = 4, kGgufI32 = 5, kGgufF32 = 6,
-    kGgufBool = 7, kGgufString = 8, kGgufArray = 9, kGgufU64 = 10, kGgufI64 = 11, kGgufF64 = 12
+    kGgufU8 = 0,
+    kGgufI8 = 1,
+    kGgufU16 = 2,
+    kGgufI16 = 3,
+    kGgufU32 = 4,
+    kGgufI32 = 5,
+    kGgufF32 = 6,
+    kGgufBool = 7,
+    kGgufString = 8,
+    kGgufArray = 9,
+    kGgufU64 = 10,
+    kGgufI64 = 11,
+    kGgufF64 = 12
 };
 enum : uint32_t { kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ4_0 = 2, kGgmlQ4_1 = 3, kGgmlQ8_0 = 8, kGgmlBf16 = 30 };
 
@@ -48,7 +59,9 @@ public:
     std::optional<uint64_t> kv_count;      // default: the number of entries added
     uint64_t alignment = 32;               // how data is laid out (add general.alignment yourself)
 
-    std::string count(uint64_t n) const { return version == 1 ? le_u32(static_cast<uint32_t>(n)) : le_u64(n); }
+    std::string count(uint64_t n) const {
+        return version == 1 ? le_u32(static_cast<uint32_t>(n)) : le_u64(n);
+    }
     std::string str(std::string_view s) const { return count(s.size()) + std::string(s); }
 
     GgufBuilder& kv(std::string_view key, uint32_t type, const std::string& value_bytes) {
@@ -58,10 +71,14 @@ public:
     }
     GgufBuilder& kv_string(std::string_view key, std::string_view v) { return kv(key, kGgufString, str(v)); }
     GgufBuilder& kv_u32(std::string_view key, uint32_t v) { return kv(key, kGgufU32, le_u32(v)); }
-    GgufBuilder& kv_i32(std::string_view key, int32_t v) { return kv(key, kGgufI32, le_u32(static_cast<uint32_t>(v))); }
+    GgufBuilder& kv_i32(std::string_view key, int32_t v) {
+        return kv(key, kGgufI32, le_u32(static_cast<uint32_t>(v)));
+    }
     GgufBuilder& kv_u64(std::string_view key, uint64_t v) { return kv(key, kGgufU64, le_u64(v)); }
     GgufBuilder& kv_f32(std::string_view key, float v) { return kv(key, kGgufF32, le_f32(v)); }
-    GgufBuilder& kv_bool(std::string_view key, bool v) { return kv(key, kGgufBool, std::string(1, v ? '\1' : '\0')); }
+    GgufBuilder& kv_bool(std::string_view key, bool v) {
+        return kv(key, kGgufBool, std::string(1, v ? '\1' : '\0'));
+    }
     GgufBuilder& kv_strings(std::string_view key, const std::vector<std::string>& v) {
         std::string bytes = le_u32(kGgufString) + count(v.size());
         for (const auto& s : v) bytes += str(s);
@@ -143,9 +160,11 @@ inline GgufBuilder tiny_llama(uint32_t version, const std::vector<std::string>& 
     if (want("llama.feed_forward_length")) b.kv_u32("llama.feed_forward_length", 16);
     if (want("llama.attention.head_count")) b.kv_u32("llama.attention.head_count", 2);
     if (want("llama.attention.head_count_kv")) b.kv_u32("llama.attention.head_count_kv", 1);
-    if (want("llama.attention.layer_norm_rms_epsilon")) b.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    if (want("llama.attention.layer_norm_rms_epsilon"))
+        b.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
     if (want("tokenizer.ggml.model")) b.kv_string("tokenizer.ggml.model", "llama");
-    if (want("tokenizer.ggml.tokens")) b.kv_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "\xE2\x96\x81hi"});
+    if (want("tokenizer.ggml.tokens"))
+        b.kv_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "\xE2\x96\x81hi"});
     if (want("tokenizer.ggml.scores")) b.kv_f32s("tokenizer.ggml.scores", {0.f, 0.f, 0.f, -1.f});
     if (want("tokenizer.ggml.token_type")) b.kv_i32s("tokenizer.ggml.token_type", {2, 3, 3, 1});
     std::vector<float> embedding(4 * 8);

@@ -69,8 +69,9 @@ TEST_CASE("GGUF errors: magic and version", "[gguf][errors]") {
             GgufBuilder b = small();
             b.version = v;
             const auto p = write(tmp, b.build());
-            CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
-                                 format_error(p, {"unsupported GGUF version " + std::to_string(v), "1, 2 and 3"}));
+            CHECK_THROWS_MATCHES(
+                open_and_read_all(p), FormatError,
+                format_error(p, {"unsupported GGUF version " + std::to_string(v), "1, 2 and 3"}));
         }
     }
     SECTION("big-endian file") {
@@ -94,16 +95,18 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
             GgufBuilder b = small(version);
             b.tensor_count = version == 1 ? 0xFFFFFFFFull : (uint64_t{1} << 60);
             const auto p = write(tmp, b.build());
-            CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
-                                 format_error(p, {"header claims " + std::to_string(*b.tensor_count) + " tensors",
-                                                  "cannot fit"}));
+            CHECK_THROWS_MATCHES(
+                open_and_read_all(p), FormatError,
+                format_error(
+                    p, {"header claims " + std::to_string(*b.tensor_count) + " tensors", "cannot fit"}));
         }
     }
     SECTION("huge metadata count") {
         GgufBuilder b = small();
         b.kv_count = std::numeric_limits<uint64_t>::max();
         const auto p = write(tmp, b.build());
-        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError, format_error(p, {"metadata entries", "cannot fit"}));
+        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
+                             format_error(p, {"metadata entries", "cannot fit"}));
     }
     SECTION("metadata count one too many") {
         GgufBuilder b;
@@ -111,7 +114,8 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
         b.kv_string("general.architecture", "llama");
         b.kv_count = 2;
         const auto p = write(tmp, b.build());
-        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError, format_error(p, {"truncated file", "metadata key", "[metadata entry 1 of 2]"}));
+        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
+                             format_error(p, {"truncated file", "metadata key", "[metadata entry 1 of 2]"}));
     }
     SECTION("string length past the end") {
         GgufBuilder b(3);
@@ -125,11 +129,13 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
         b.alignment = 1;
         b.kv_count = 1;
         const auto p = write(tmp, b.build() + test::le_u32(0x7FFFFFFF) + "key" + std::string(16, 'x'));
-        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError, format_error(p, {"metadata key", "claims a length"}));
+        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
+                             format_error(p, {"metadata key", "claims a length"}));
     }
     SECTION("array length past the end") {
         GgufBuilder b(2);
-        b.kv("arr", test::kGgufArray, test::le_u32(test::kGgufU32) + test::le_u64(uint64_t{1} << 61) + "xxxx");
+        b.kv("arr", test::kGgufArray,
+             test::le_u32(test::kGgufU32) + test::le_u64(uint64_t{1} << 61) + "xxxx");
         const auto p = write(tmp, b.build());
         CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
                              format_error(p, {"claims 2305843009213693952 elements", "key 'arr'"}));
@@ -137,10 +143,12 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
     SECTION("string array whose strings run past the end") {
         GgufBuilder b(3);
         b.alignment = 1;
-        b.kv("strs", test::kGgufArray, test::le_u32(test::kGgufString) + test::le_u64(2) + b.str("ok") + b.count(100) + "x");
+        b.kv("strs", test::kGgufArray,
+             test::le_u32(test::kGgufString) + test::le_u64(2) + b.str("ok") + b.count(100) + "x");
         const auto p = write(tmp, b.build());
-        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
-                             format_error(p, {"string array element", "claims a length of 100 bytes", "key 'strs'"}));
+        CHECK_THROWS_MATCHES(
+            open_and_read_all(p), FormatError,
+            format_error(p, {"string array element", "claims a length of 100 bytes", "key 'strs'"}));
     }
 }
 
@@ -225,7 +233,8 @@ TEST_CASE("GGUF errors: tensor directory", "[gguf][errors]") {
     SECTION("dimension count") {
         for (int n : {0, 5}) {
             GgufBuilder b;
-            b.tensor("w", std::vector<uint64_t>(static_cast<size_t>(n), 1), test::kGgmlF32, std::string(4, '\0'));
+            b.tensor("w", std::vector<uint64_t>(static_cast<size_t>(n), 1), test::kGgmlF32,
+                     std::string(4, '\0'));
             expect(b, {"tensor 'w'", "has " + std::to_string(n) + " dimensions", "1 to 4"});
         }
     }
@@ -265,8 +274,9 @@ TEST_CASE("GGUF errors: tensor directory", "[gguf][errors]") {
     SECTION("truncated tensor data") {
         const std::string bytes = small().build();
         const auto p = write(tmp, bytes.substr(0, bytes.size() - 1));
-        CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
-                             format_error(p, {"tensor 'b'", "extends past the end of the file", "truncated"}));
+        CHECK_THROWS_MATCHES(
+            open_and_read_all(p), FormatError,
+            format_error(p, {"tensor 'b'", "extends past the end of the file", "truncated"}));
     }
     SECTION("overlapping tensors") {
         GgufBuilder b;
@@ -314,9 +324,10 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
         CHECK(c.bos_token_id == -1);  // no bos key: none
     }
     SECTION("each required key, missing") {
-        for (const std::string key : {"general.architecture", "llama.context_length", "llama.embedding_length",
-                                      "llama.block_count", "llama.feed_forward_length", "llama.attention.head_count",
-                                      "llama.attention.layer_norm_rms_epsilon"}) {
+        for (const std::string key :
+             {"general.architecture", "llama.context_length", "llama.embedding_length", "llama.block_count",
+              "llama.feed_forward_length", "llama.attention.head_count",
+              "llama.attention.layer_norm_rms_epsilon"}) {
             GgufFile f(write(tmp, test::tiny_llama(2, {key}).build()));
             CHECK_THROWS_MATCHES(gguf_model_config(f), FormatError,
                                  format_error(f.path(), {"missing required metadata key '" + key + "'"}));
@@ -338,36 +349,41 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
         GgufBuilder b = test::tiny_llama(3, {"llama.block_count"});
         b.kv_string("llama.block_count", "one");
         GgufFile f(write(tmp, b.build()));
-        CHECK_THROWS_MATCHES(gguf_model_config(f), FormatError,
-                             format_error(f.path(), {"'llama.block_count' is a string, expected an integer"}));
+        CHECK_THROWS_MATCHES(
+            gguf_model_config(f), FormatError,
+            format_error(f.path(), {"'llama.block_count' is a string, expected an integer"}));
     }
     SECTION("a non-positive size") {
         GgufBuilder b = test::tiny_llama(3, {"llama.attention.head_count"});
         b.kv_i32("llama.attention.head_count", -2);
         GgufFile f(write(tmp, b.build()));
-        CHECK_THROWS_MATCHES(gguf_model_config(f), FormatError,
-                             format_error(f.path(), {"'llama.attention.head_count' is -2", "positive integer"}));
+        CHECK_THROWS_MATCHES(
+            gguf_model_config(f), FormatError,
+            format_error(f.path(), {"'llama.attention.head_count' is -2", "positive integer"}));
     }
     SECTION("token_embd shape disagrees with embedding_length") {
         GgufBuilder b = test::tiny_llama(3, {"llama.embedding_length"});
         b.kv_u32("llama.embedding_length", 16);
         GgufFile f(write(tmp, b.build()));
-        CHECK_THROWS_MATCHES(gguf_model_config(f), FormatError,
-                             format_error(f.path(), {"'token_embd.weight' has shape [4, 8]", "expected [n_vocab, 16]"}));
+        CHECK_THROWS_MATCHES(
+            gguf_model_config(f), FormatError,
+            format_error(f.path(), {"'token_embd.weight' has shape [4, 8]", "expected [n_vocab, 16]"}));
     }
     SECTION("heads that do not divide the model width") {
         GgufBuilder b = test::tiny_llama(3, {"llama.attention.head_count"});
         b.kv_u32("llama.attention.head_count", 3);
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_AS(gguf_model_config(f), ConfigError);
-        CHECK_THROWS_WITH(gguf_model_config(f), Catch::Contains(f.path()) && Catch::Contains("not divisible"));
+        CHECK_THROWS_WITH(gguf_model_config(f),
+                          Catch::Contains(f.path()) && Catch::Contains("not divisible"));
     }
     SECTION("kv heads that do not divide the heads (ModelConfig::validate)") {
         GgufBuilder b = test::tiny_llama(3, {"llama.attention.head_count_kv"});
         b.kv_u32("llama.attention.head_count_kv", 3);
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_AS(gguf_model_config(f), ConfigError);
-        CHECK_THROWS_WITH(gguf_model_config(f), Catch::Contains(f.path()) && Catch::Contains("n_kv_heads (3)"));
+        CHECK_THROWS_WITH(gguf_model_config(f),
+                          Catch::Contains(f.path()) && Catch::Contains("n_kv_heads (3)"));
     }
 }
 
@@ -383,7 +399,8 @@ TEST_CASE("GGUF errors: embedded vocabulary", "[gguf][errors]") {
         CHECK(v.add_dummy_prefix);
     }
     SECTION("missing model, tokens or scores") {
-        for (const std::string key : {"tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores"}) {
+        for (const std::string key :
+             {"tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores"}) {
             auto f = open(test::tiny_llama(3, {key}));
             CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
                                  format_error(f->path(), {"missing required metadata key '" + key + "'"}));
@@ -393,14 +410,16 @@ TEST_CASE("GGUF errors: embedded vocabulary", "[gguf][errors]") {
         GgufBuilder b = test::tiny_llama(3, {"tokenizer.ggml.model"});
         b.kv_string("tokenizer.ggml.model", "gpt2");
         auto f = open(b);
-        CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError, format_error(f->path(), {"'gpt2'", "supported: llama"}));
+        CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
+                             format_error(f->path(), {"'gpt2'", "supported: llama"}));
     }
     SECTION("scores and token types of the wrong length") {
         GgufBuilder b = test::tiny_llama(3, {"tokenizer.ggml.scores"});
         b.kv_f32s("tokenizer.ggml.scores", {0.f, 0.f, 0.f});
         auto f = open(b);
-        CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
-                             format_error(f->path(), {"tokenizer.ggml.scores has 3 entries", "tokenizer.ggml.tokens has 4"}));
+        CHECK_THROWS_MATCHES(
+            gguf_vocabulary(*f), FormatError,
+            format_error(f->path(), {"tokenizer.ggml.scores has 3 entries", "tokenizer.ggml.tokens has 4"}));
         GgufBuilder t = test::tiny_llama(3, {"tokenizer.ggml.token_type"});
         t.kv_i32s("tokenizer.ggml.token_type", {1, 1, 1, 1, 1});
         auto g = open(t);
@@ -418,8 +437,9 @@ TEST_CASE("GGUF errors: embedded vocabulary", "[gguf][errors]") {
         GgufBuilder b = test::tiny_llama(3);
         b.kv_u32("tokenizer.ggml.eos_token_id", 4);
         auto f = open(b);
-        CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
-                             format_error(f->path(), {"tokenizer.ggml.eos_token_id is 4", "vocabulary of 4 tokens"}));
+        CHECK_THROWS_MATCHES(
+            gguf_vocabulary(*f), FormatError,
+            format_error(f->path(), {"tokenizer.ggml.eos_token_id is 4", "vocabulary of 4 tokens"}));
     }
     SECTION("add_space_prefix of the wrong type") {
         GgufBuilder b = test::tiny_llama(3);

@@ -3,6 +3,8 @@
 // unit tests under -DHEADSCOPE_SANITIZE=ON to have ASan/UBSan prove the "never").
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -61,7 +63,8 @@ GgufBuilder rich(uint32_t version) {
     b.kv("t.f64", test::kGgufF64, std::string(8, '\0'));
     b.kv_bool("t.bool", true);
     b.kv("t.nested", test::kGgufArray,
-         test::le_u32(test::kGgufArray) + b.count(1) + test::le_u32(test::kGgufString) + b.count(1) + b.str("z"));
+         test::le_u32(test::kGgufArray) + b.count(1) + test::le_u32(test::kGgufString) + b.count(1) +
+             b.str("z"));
     b.kv("t.bools", test::kGgufArray, test::le_u32(test::kGgufBool) + b.count(2) + std::string("\1\0", 2));
     std::string q8(34, '\0'), q4(18, '\0');
     q8[1] = 0x3c;  // scale 1.0
@@ -101,11 +104,11 @@ TEST_CASE("GGUF: the builder's rich file is valid and decodes as specified", "[g
     CHECK(v[0] == -16.f);
     CHECK(v[31] == 15.f);
     f.read_f32(*f.find("q4"), v.data());
-    CHECK(v[0] == -8.f);   // byte 0 = 0x00: low nibble 0 -> element 0, high nibble 0 -> element 16
+    CHECK(v[0] == -8.f);  // byte 0 = 0x00: low nibble 0 -> element 0, high nibble 0 -> element 16
     CHECK(v[16] == -8.f);
-    CHECK(v[1] == -7.f);   // byte 1 = 0x11
+    CHECK(v[1] == -7.f);  // byte 1 = 0x11
     CHECK(v[17] == -7.f);
-    CHECK(v[15] == 7.f);   // byte 15 = 0xff
+    CHECK(v[15] == 7.f);  // byte 15 = 0xff
     CHECK(v[31] == 7.f);
     f.read_f32(*f.find("h"), v.data());
     CHECK(v[0] == 1.f);
@@ -161,10 +164,23 @@ TEST_CASE("GGUF: random corruption never crashes", "[gguf][fuzz]") {
     const std::string original = rich(version).build();
     const std::string path = tmp.file("fuzz.gguf");
     std::mt19937_64 rng(20240601 + version);
-    const uint64_t interesting[] = {0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff,
-                                    uint64_t{1} << 32, uint64_t{1} << 62, ~uint64_t{0}};
+    const uint64_t interesting[] = {0,
+                                    1,
+                                    0x7f,
+                                    0x80,
+                                    0xff,
+                                    0xffff,
+                                    0x7fffffff,
+                                    0x80000000,
+                                    0xffffffff,
+                                    uint64_t{1} << 32,
+                                    uint64_t{1} << 62,
+                                    ~uint64_t{0}};
     int ok = 0, rejected = 0;
-    for (int iteration = 0; iteration < 4000; ++iteration) {
+    // HEADSCOPE_FUZZ_ITERATIONS raises the count for a longer run (e.g. under ASan).
+    const char* env = std::getenv("HEADSCOPE_FUZZ_ITERATIONS");
+    const int iterations = env ? std::max(1, std::atoi(env)) : 4000;
+    for (int iteration = 0; iteration < iterations; ++iteration) {
         std::string bytes = original;
         const int edits = 1 + static_cast<int>(rng() % 4);
         for (int e = 0; e < edits; ++e) {

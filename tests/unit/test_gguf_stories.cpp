@@ -34,7 +34,7 @@ std::vector<float> hf_permute(const std::vector<float>& w, int n_heads, int rows
     for (int h = 0; h < n_heads; ++h)
         for (int i = 0; i < half; ++i)
             for (int pair = 0; pair < 2; ++pair) {
-                const int src = h * 2 * half + 2 * i + pair;    // interleaved (Meta)
+                const int src = h * 2 * half + 2 * i + pair;     // interleaved (Meta)
                 const int dst = h * 2 * half + pair * half + i;  // half-split (HF)
                 std::memcpy(&out[static_cast<size_t>(dst) * cols], &w[static_cast<size_t>(src) * cols],
                             sizeof(float) * static_cast<size_t>(cols));
@@ -176,7 +176,8 @@ TEST_CASE("stories260K: GGUF and llama2.c hold identical weights, element for el
     }
 }
 
-TEST_CASE("stories260K: GGUF q/k are stored unpermuted (Meta interleaved layout, like llama2.c)", "[gguf][llama2c]") {
+TEST_CASE("stories260K: GGUF q/k are stored unpermuted (Meta interleaved layout, like llama2.c)",
+          "[gguf][llama2c]") {
     // llama.cpp's convert_hf_to_gguf permutes HF q/k rows back to Meta's interleaved order; this
     // file came from llama2.c (tensor_data_layout "Meta AI original pth"), so no permutation is
     // involved at all. The equality above is only meaningful if the permutation changes the

@@ -117,9 +117,9 @@ TEST_CASE("GGUF written by numpy: every metadata value type", "[gguf]") {
     // Arrays of arrays are walked but not kept; parsing carries on after them.
     CHECK(f.metadata().count("test.nested") == 0);
     CHECK(f.get_string("test.after_nested") == std::string("still parsed"));
-    CHECK_THROWS_WITH(f.get_strings("test.arr_i16"),
-                      Catch::Contains("test.arr_i16") && Catch::Contains("an array of integers") &&
-                          Catch::Contains("expected an array of strings"));
+    CHECK_THROWS_WITH(f.get_strings("test.arr_i16"), Catch::Contains("test.arr_i16") &&
+                                                         Catch::Contains("an array of integers") &&
+                                                         Catch::Contains("expected an array of strings"));
     if (version >= 2) {
         CHECK(f.get_int("test.u64") == INT64_MAX);
         CHECK(f.get_int("test.i64") == -(int64_t{1} << 62));

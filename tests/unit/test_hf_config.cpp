@@ -238,8 +238,12 @@ TEST_CASE("hf config: Mistral-7B (GQA 32/8, sliding window)", "[hf_config]") {
 
     // v0.2 style: no sliding window, rope_theta 1e6.
     std::string v02 = kMistral7b;
-    v02.replace(v02.find("\"sliding_window\": 4096"), 22, "\"sliding_window\": null");
-    v02.replace(v02.find("10000.0"), 7, "1000000.0");
+    auto set = [&](const std::string& from, const std::string& to) {
+        REQUIRE(v02.find(from) != std::string::npos);
+        v02.replace(v02.find(from), from.size(), to);
+    };
+    set("\"sliding_window\": 4096", "\"sliding_window\": null");
+    set("\"rope_theta\": 10000.0", "\"rope_theta\": 1000000.0");
     ModelConfig c2 = parse_hf_config(v02, "mistral-v0.2");
     CHECK(c2.n_ctx == 32768);
     CHECK(c2.rope_theta == 1e6);
@@ -264,6 +268,18 @@ TEST_CASE("hf config: Qwen2-0.5B (14 heads / 2 kv heads, tied embeddings)", "[hf
     CHECK(c.tied_embeddings);
     CHECK(c.bos_token_id == 151643);
     CHECK(c.eos_token_id == 151643);
+
+    // With use_sliding_window, layers >= max_window_layers slide over 4096 tokens: full attention
+    // is exact only up to the window.
+    std::string sliding = kQwen2_05b;
+    auto set = [&](const std::string& from, const std::string& to) {
+        REQUIRE(sliding.find(from) != std::string::npos);
+        sliding.replace(sliding.find(from), from.size(), to);
+    };
+    set("\"use_sliding_window\": false", "\"use_sliding_window\": true");
+    set("\"max_window_layers\": 24", "\"max_window_layers\": 20");
+    set("\"sliding_window\": 131072", "\"sliding_window\": 4096");
+    CHECK(parse_hf_config(sliding, "qwen2-sliding").n_ctx == 4096);
 }
 
 TEST_CASE("hf config: missing keys take transformers' class defaults", "[hf_config]") {
@@ -380,6 +396,8 @@ TEST_CASE("hf config errors: impossible values", "[hf_config]") {
                Catch::Contains("\"activation_function\""));
     CHECK_THAT(config_error(R"({"model_type": "gpt2", "scale_attn_by_inverse_layer_idx": true})"),
                Catch::Contains("scale_attn_by_inverse_layer_idx"));
+    CHECK_THAT(config_error(R"({"model_type": "llama", "partial_rotary_factor": 0.5})"),
+               Catch::Contains("\"partial_rotary_factor\"") && Catch::Contains("not supported"));
     // validate() catches what no single key says, still naming the file.
     CHECK_THAT(config_error(R"({"model_type": "llama", "head_dim": 7})"), Catch::Contains("rotary_dim"));
 }

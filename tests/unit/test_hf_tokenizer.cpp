@@ -112,10 +112,10 @@ TEST_CASE("GPT-2 tokens decode to exactly the bytes their offsets cover", "[hf_t
 
 TEST_CASE("GPT-2 round trip holds for arbitrary bytes, including invalid UTF-8", "[hf_tokenizer]") {
     const Tokenizer& tok = gpt2();
-    std::vector<std::string> texts = {
-        std::string("\xff\xfe abc \xe2\x82", 9), std::string("a\0b", 3),
-        std::string("\xc0\x80 overlong \xed\xa0\x80 surrogate", 27), "\xf0\x9f\x98",
-        std::string("x\x80\x80\x80y")};
+    using namespace std::string_literals;
+    std::vector<std::string> texts = {"\xff\xfe abc \xe2\x82"s, "a\0b"s,
+                                      "\xc0\x80 overlong \xed\xa0\x80 surrogate"s,
+                                      "\xf0\x9f\x98"s, "x\x80\x80\x80y"s};
     uint64_t state = 12345;
     for (int n = 0; n < 20; ++n) {
         std::string s;

@@ -27,7 +27,7 @@ inline std::string st_bytes(std::string header, const std::string& data) {
 
 inline std::string f32_bytes(const std::vector<float>& v) {
     std::string out(v.size() * 4, '\0');
-    std::memcpy(out.data(), v.data(), out.size());  // the test machine is little-endian
+    if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());  // the test machine is little-endian
     return out;
 }
 
@@ -54,7 +54,7 @@ inline const std::string& st_fixtures_dir() {
 inline std::vector<float> read_f32_file(const std::string& path) {
     std::string raw = read_file(path);
     std::vector<float> v(raw.size() / 4);
-    std::memcpy(v.data(), raw.data(), v.size() * 4);
+    if (!v.empty()) std::memcpy(v.data(), raw.data(), v.size() * 4);
     return v;
 }
 

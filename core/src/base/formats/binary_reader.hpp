@@ -30,9 +30,9 @@ public:
     // Throws unless n more bytes can be read; `what` names the field for the message.
     void require(uint64_t n, const char* what) const {
         if (n > remaining())
-            fail(fmt::format("truncated file: reading {} at offset {} needs {} bytes, but the file "
-                             "ends at byte {}",
-                             what, offset_, n, size_));
+            fail(fmt::format(
+                "truncated file: reading {} at offset {} needs {} bytes, but the file ends at byte {}", what,
+                offset_, n, size_));
     }
 
     uint8_t u8(const char* what) { return static_cast<uint8_t>(load(1, what)); }

@@ -6,12 +6,8 @@
 
 namespace headscope::formats {
 
-inline bool checked_mul(uint64_t a, uint64_t b, uint64_t* out) {
-    return !__builtin_mul_overflow(a, b, out);
-}
-inline bool checked_add(uint64_t a, uint64_t b, uint64_t* out) {
-    return !__builtin_add_overflow(a, b, out);
-}
+inline bool checked_mul(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+inline bool checked_add(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_add_overflow(a, b, out); }
 // Rounds value up to a multiple of alignment (a power of two, > 0).
 inline bool checked_align_up(uint64_t value, uint64_t alignment, uint64_t* out) {
     uint64_t bumped = 0;

@@ -35,7 +35,8 @@ void convert_q8_0(const uint8_t* src, uint64_t numel, float* dst) {
         const float d = half_to_float(load_u16(block));
         const uint8_t* qs = block + 2;
         float* out = dst + b * kQuantBlock;
-        for (uint64_t j = 0; j < kQuantBlock; ++j) out[j] = d * static_cast<float>(static_cast<int8_t>(qs[j]));
+        for (uint64_t j = 0; j < kQuantBlock; ++j)
+            out[j] = d * static_cast<float>(static_cast<int8_t>(qs[j]));
     }
 }
 

@@ -12,8 +12,8 @@ namespace headscope::formats {
 
 struct GgmlType {
     uint32_t id;
-    const char* name;                      // ggml's name: "f32", "q4_1", "q6_K", ...
-    std::optional<StorageType> storage;    // set when headscope can read it
+    const char* name;                    // ggml's name: "f32", "q4_1", "q6_K", ...
+    std::optional<StorageType> storage;  // set when headscope can read it
 };
 
 // nullptr when ggml never assigned this id.

@@ -75,43 +75,40 @@ struct GgufFile::Impl {
 
     void read_preamble(BinaryReader& r) {
         if (map.size() < 4)
-            fail(fmt::format("not a GGUF file: {} bytes is too short to hold the 4-byte magic "
-                             "\"GGUF\"",
+            fail(fmt::format("not a GGUF file: {} bytes is too short to hold the 4-byte magic \"GGUF\"",
                              map.size()));
         const std::string_view magic = r.bytes(4, "magic");
         if (magic != "GGUF") {
             if (magic == "lmgg" || magic == "fmgg" || magic == "tjgg")
                 fail("this is a pre-GGUF GGML/GGMF/GGJT file (magic " + printable_bytes(magic) +
                      "); convert it to GGUF with llama.cpp's convert_llama_ggml_to_gguf.py");
-            fail("not a GGUF file: the first 4 bytes are " + printable_bytes(magic) +
-                 ", expected \"GGUF\"");
+            fail("not a GGUF file: the first 4 bytes are " + printable_bytes(magic) + ", expected \"GGUF\"");
         }
         version = r.u32("version");
         if (version >= 1 && version <= 3) return;
         const uint32_t swapped = byteswap32(version);
         if (swapped >= 1 && swapped <= 3)
-            fail(fmt::format("big-endian GGUF (version field reads {} byte-swapped) is not "
-                             "supported; headscope reads little-endian GGUF",
-                             swapped));
-        fail(fmt::format("unsupported GGUF version {}; headscope reads versions 1, 2 and 3",
-                         version));
+            fail(
+                fmt::format("big-endian GGUF (version field reads {} byte-swapped) is not supported; "
+                            "headscope reads little-endian GGUF",
+                            swapped));
+        fail(fmt::format("unsupported GGUF version {}; headscope reads versions 1, 2 and 3", version));
     }
 
     // Each metadata entry and tensor info has a minimum encoded size; refuse counts that could
     // not fit in the file before reserving anything.
-    void check_counts(const BinaryReader& r, const GgufReader& g, uint64_t n_tensors,
-                      uint64_t n_kv) const {
+    void check_counts(const BinaryReader& r, const GgufReader& g, uint64_t n_tensors, uint64_t n_kv) const {
         const uint64_t cb = g.count_bytes();
-        const uint64_t min_kv = cb + 1 + 4 + 1;                // key, type, smallest value
-        const uint64_t min_tensor = cb + 1 + 4 + cb + 4 + 8;   // name, n_dims, ne[0], type, offset
+        const uint64_t min_kv = cb + 1 + 4 + 1;               // key, type, smallest value
+        const uint64_t min_tensor = cb + 1 + 4 + cb + 4 + 8;  // name, n_dims, ne[0], type, offset
         uint64_t kv_bytes = 0, tensor_bytes = 0, total = 0;
         if (!formats::checked_mul(n_kv, min_kv, &kv_bytes) ||
             !formats::checked_mul(n_tensors, min_tensor, &tensor_bytes) ||
             !formats::checked_add(kv_bytes, tensor_bytes, &total) || total > r.remaining())
-            fail(fmt::format("header claims {} tensors and {} metadata entries, which cannot fit "
-                             "in the {} bytes after the counts (a metadata entry takes at least "
-                             "{} bytes, a tensor info at least {})",
-                             n_tensors, n_kv, r.remaining(), min_kv, min_tensor));
+            fail(fmt::format(
+                "header claims {} tensors and {} metadata entries, which cannot fit in the {} bytes after "
+                "the counts (a metadata entry takes at least {} bytes, a tensor info at least {})",
+                n_tensors, n_kv, r.remaining(), min_kv, min_tensor));
     }
 
     void read_metadata_entry(GgufReader& g, uint64_t index, uint64_t count) {
@@ -176,23 +173,23 @@ struct GgufFile::Impl {
         const formats::GgmlType* t = formats::find_ggml_type(type_id);
         if (!t) fail(fmt::format("unknown tensor type id {} (not a ggml type)", type_id));
         if (!t->storage)
-            fail(fmt::format("tensor type {} ({}) is not supported; supported: {}", t->name,
-                             type_id, formats::supported_ggml_types()));
+            fail(fmt::format("tensor type {} ({}) is not supported; supported: {}", t->name, type_id,
+                             formats::supported_ggml_types()));
         return *t->storage;
     }
 
     uint64_t data_bytes(const std::vector<uint64_t>& ne, StorageType type) const {
         uint64_t numel = 1;
         for (uint64_t d : ne) {
-            if (d == 0) fail(fmt::format("tensor has a zero-sized dimension (ne = [{}])", fmt::join(ne, ", ")));
+            if (d == 0)
+                fail(fmt::format("tensor has a zero-sized dimension (ne = [{}])", fmt::join(ne, ", ")));
             if (!formats::checked_mul(numel, d, &numel) ||
                 numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
                 fail(fmt::format("tensor dimensions [{}] overflow the element count", fmt::join(ne, ", ")));
         }
         const uint64_t block = formats::block_elements(type);
         if (ne[0] % block != 0)
-            fail(fmt::format("{} tensor has rows of {} elements, not a multiple of its {}-element "
-                             "block",
+            fail(fmt::format("{} tensor has rows of {} elements, not a multiple of its {}-element block",
                              to_string(type), ne[0], block));
         uint64_t nbytes = 0;
         if (!formats::checked_mul(numel / block, formats::block_bytes(type), &nbytes))
@@ -205,16 +202,16 @@ struct GgufFile::Impl {
     void place_tensors() {
         for (auto& t : tensors) {
             if (t.offset % alignment != 0)
-                fail(fmt::format("tensor '{}' has data offset {}, not a multiple of the alignment {}",
-                                 t.name, t.offset, alignment));
+                fail(fmt::format("tensor '{}' has data offset {}, not a multiple of the alignment {}", t.name,
+                                 t.offset, alignment));
             uint64_t begin = 0, end = 0;
             if (!formats::checked_add(data_offset, t.offset, &begin) ||
                 !formats::checked_add(begin, t.nbytes, &end) || end > map.size())
-                fail(fmt::format("tensor '{}' ({} {}, {} bytes at data offset {}) extends past the "
-                                 "end of the file ({} bytes; tensor data starts at byte {}): the "
-                                 "file is truncated or the offset is wrong",
-                                 t.name, to_string(t.type), formats::shape_string(t.shape), t.nbytes,
-                                 t.offset, map.size(), data_offset));
+                fail(fmt::format(
+                    "tensor '{}' ({} {}, {} bytes at data offset {}) extends past the end of the file ({} "
+                    "bytes; tensor data starts at byte {}): the file is truncated or the offset is wrong",
+                    t.name, to_string(t.type), formats::shape_string(t.shape), t.nbytes, t.offset, map.size(),
+                    data_offset));
             t.offset = begin;
         }
         std::vector<size_t> order(tensors.size());
@@ -227,9 +224,9 @@ struct GgufFile::Impl {
             const TensorInfo& prev = tensors[order[i - 1]];
             const TensorInfo& cur = tensors[order[i]];
             if (cur.offset < prev.offset + prev.nbytes)
-                fail(fmt::format("tensors '{}' (bytes {}..{}) and '{}' (bytes {}..{}) overlap",
-                                 prev.name, prev.offset, prev.offset + prev.nbytes, cur.name,
-                                 cur.offset, cur.offset + cur.nbytes));
+                fail(fmt::format("tensors '{}' (bytes {}..{}) and '{}' (bytes {}..{}) overlap", prev.name,
+                                 prev.offset, prev.offset + prev.nbytes, cur.name, cur.offset,
+                                 cur.offset + cur.nbytes));
         }
         std::vector<const std::string*> names;
         names.reserve(tensors.size());

@@ -65,7 +65,8 @@ public:
     int token_id(const char* key) const {
         auto v = file_.get_int(key);
         if (!v) return -1;
-        if (*v < 0 || *v > INT_MAX) fail(fmt::format("metadata key '{}' is {}, expected a token id", key, *v));
+        if (*v < 0 || *v > INT_MAX)
+            fail(fmt::format("metadata key '{}' is {}, expected a token id", key, *v));
         return static_cast<int>(*v);
     }
 
@@ -83,9 +84,9 @@ private:
 int vocab_size(const GgufFile& file, const MetadataReader& meta, int d_model) {
     if (const TensorInfo* emb = file.find(gguf_names::token_embd())) {
         if (emb->shape.size() != 2 || emb->shape[1] != d_model || emb->shape[0] > INT_MAX)
-            meta.fail(fmt::format("tensor '{}' has shape {}, expected [n_vocab, {}] ({} is {})",
-                                  emb->name, formats::shape_string(emb->shape), d_model,
-                                  kKeys.embedding_length, d_model));
+            meta.fail(fmt::format("tensor '{}' has shape {}, expected [n_vocab, {}] ({} is {})", emb->name,
+                                  formats::shape_string(emb->shape), d_model, kKeys.embedding_length,
+                                  d_model));
         return static_cast<int>(emb->shape[0]);
     }
     if (auto n = meta.optional_int(kKeys.vocab_size)) return *n;
@@ -121,8 +122,8 @@ ModelConfig gguf_model_config(const GgufFile& file) {
         auto value_length = meta.optional_int(kKeys.value_length);
         if (value_length && *value_length != *key_length)
             throw ConfigError(fmt::format("{}: {} ({}) differs from {} ({}); headscope needs one head size",
-                                          file.path(), kKeys.key_length, *key_length,
-                                          kKeys.value_length, *value_length));
+                                          file.path(), kKeys.key_length, *key_length, kKeys.value_length,
+                                          *value_length));
         c.d_head = *key_length;
     } else {
         if (c.d_model % c.n_heads != 0)
@@ -143,8 +144,8 @@ ModelConfig gguf_model_config(const GgufFile& file) {
     const TensorInfo* output = file.find(gguf_names::output());
     c.tied_embeddings = output == nullptr;
     if (output && output->shape != std::vector<int64_t>{c.d_vocab, c.d_model})
-        meta.fail(fmt::format("tensor '{}' has shape {}, expected [{}, {}] (n_vocab, d_model)",
-                              output->name, formats::shape_string(output->shape), c.d_vocab, c.d_model));
+        meta.fail(fmt::format("tensor '{}' has shape {}, expected [{}, {}] (n_vocab, d_model)", output->name,
+                              formats::shape_string(output->shape), c.d_vocab, c.d_model));
     c.bos_token_id = meta.token_id(kKeys.bos);
     c.eos_token_id = meta.token_id(kKeys.eos);
 

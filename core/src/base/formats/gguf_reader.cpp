@@ -15,9 +15,14 @@ constexpr uint64_t kMaxReserve = uint64_t{1} << 16;
 
 bool is_integer_type(uint32_t t) {
     switch (static_cast<GgufType>(t)) {
-        case GgufType::uint8: case GgufType::int8: case GgufType::uint16: case GgufType::int16:
-        case GgufType::uint32: case GgufType::int32: case GgufType::uint64: case GgufType::int64:
-            return true;
+        case GgufType::uint8:
+        case GgufType::int8:
+        case GgufType::uint16:
+        case GgufType::int16:
+        case GgufType::uint32:
+        case GgufType::int32:
+        case GgufType::uint64:
+        case GgufType::int64: return true;
         default: return false;
     }
 }
@@ -26,41 +31,29 @@ bool is_float_type(uint32_t t) {
 }
 }  // namespace
 
-const char* gguf_type_name(uint32_t type) {
-    switch (type) {
-        case 0: return "uint8";
-        case 1: return "int8";
-        case 2: return "uint16";
-        case 3: return "int16";
-        case 4: return "uint32";
-        case 5: return "int32";
-        case 6: return "float32";
-        case 7: return "bool";
-        case 8: return "string";
-        case 9: return "array";
-        case 10: return "uint64";
-        case 11: return "int64";
-        case 12: return "float64";
-        default: return "unknown";
-    }
-}
-
 std::string GgufReader::string(const char* what) {
     const uint64_t at = r_.offset();
     const uint64_t n = count(what);
     if (n > r_.remaining())
-        r_.fail(fmt::format("{} at offset {} claims a length of {} bytes, but only {} bytes remain "
-                            "in the file",
-                            what, at, n, r_.remaining()));
+        r_.fail(
+            fmt::format("{} at offset {} claims a length of {} bytes, but only {} bytes remain in the file",
+                        what, at, n, r_.remaining()));
     return std::string(r_.bytes(n, what));
 }
 
 uint64_t GgufReader::min_value_bytes(uint32_t type) const {
     switch (static_cast<GgufType>(type)) {
-        case GgufType::uint8: case GgufType::int8: case GgufType::boolean: return 1;
-        case GgufType::uint16: case GgufType::int16: return 2;
-        case GgufType::uint32: case GgufType::int32: case GgufType::float32: return 4;
-        case GgufType::uint64: case GgufType::int64: case GgufType::float64: return 8;
+        case GgufType::uint8:
+        case GgufType::int8:
+        case GgufType::boolean: return 1;
+        case GgufType::uint16:
+        case GgufType::int16: return 2;
+        case GgufType::uint32:
+        case GgufType::int32:
+        case GgufType::float32: return 4;
+        case GgufType::uint64:
+        case GgufType::int64:
+        case GgufType::float64: return 8;
         case GgufType::string: return count_bytes();
         case GgufType::array: return 4 + count_bytes();
     }
@@ -70,9 +63,9 @@ uint64_t GgufReader::min_value_bytes(uint32_t type) const {
 void GgufReader::require_elements(uint64_t n, uint64_t min_bytes, const char* what) {
     uint64_t total = 0;
     if (!checked_mul(n, min_bytes, &total) || total > r_.remaining())
-        r_.fail(fmt::format("{} at offset {} claims {} elements, which cannot fit in the {} bytes "
-                            "that remain in the file",
-                            what, r_.offset(), n, r_.remaining()));
+        r_.fail(fmt::format(
+            "{} at offset {} claims {} elements, which cannot fit in the {} bytes that remain in the file",
+            what, r_.offset(), n, r_.remaining()));
 }
 
 int64_t GgufReader::read_integer(uint32_t type) {
@@ -88,9 +81,9 @@ int64_t GgufReader::read_integer(uint32_t type) {
             const uint64_t at = r_.offset();
             const uint64_t v = r_.u64("uint64 value");
             if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-                r_.fail(fmt::format("uint64 value {} at offset {} is larger than {} (the largest "
-                                    "value headscope keeps)",
-                                    v, at, std::numeric_limits<int64_t>::max()));
+                r_.fail(fmt::format(
+                    "uint64 value {} at offset {} is larger than {} (the largest value headscope keeps)", v,
+                    at, std::numeric_limits<int64_t>::max()));
             return static_cast<int64_t>(v);
         }
         default: break;
@@ -114,8 +107,8 @@ std::optional<GgufValue> GgufReader::value(uint32_t type) {
             const uint64_t at = r_.offset();
             const uint32_t element_type = r_.u32("array element type");
             if (element_type > static_cast<uint32_t>(GgufType::float64))
-                r_.fail(fmt::format("array at offset {} has unknown element type {} (expected 0..12)",
-                                    at, element_type));
+                r_.fail(fmt::format("array at offset {} has unknown element type {} (expected 0..12)", at,
+                                    element_type));
             const uint64_t n = count("array length");
             require_elements(n, min_value_bytes(element_type), "array");
             if (element_type == static_cast<uint32_t>(GgufType::array)) {
@@ -154,8 +147,7 @@ GgufValue::Array GgufReader::array(uint32_t element_type, uint64_t n) {
         for (uint64_t i = 0; i < n; ++i) {
             const uint64_t at = r_.offset();
             const uint8_t b = r_.u8("bool array element");
-            if (b > 1)
-                r_.fail(fmt::format("bool array element at offset {} is {}, expected 0 or 1", at, b));
+            if (b > 1) r_.fail(fmt::format("bool array element at offset {} is {}, expected 0 or 1", at, b));
             out.push_back(b == 1);
         }
         return out;
@@ -177,13 +169,12 @@ void GgufReader::skip_value(uint32_t type, int depth) {
         return;
     }
     if (depth > kMaxArrayNesting)
-        r_.fail(fmt::format("arrays nested more than {} deep at offset {}", kMaxArrayNesting,
-                            r_.offset()));
+        r_.fail(fmt::format("arrays nested more than {} deep at offset {}", kMaxArrayNesting, r_.offset()));
     const uint64_t at = r_.offset();
     const uint32_t element_type = r_.u32("array element type");
     if (element_type > static_cast<uint32_t>(GgufType::float64))
-        r_.fail(fmt::format("array at offset {} has unknown element type {} (expected 0..12)", at,
-                            element_type));
+        r_.fail(
+            fmt::format("array at offset {} has unknown element type {} (expected 0..12)", at, element_type));
     const uint64_t n = count("array length");
     require_elements(n, min_value_bytes(element_type), "array");
     if (element_type != static_cast<uint32_t>(GgufType::string) &&

@@ -14,10 +14,20 @@ namespace headscope::formats {
 
 // GGUF metadata value type ids.
 enum class GgufType : uint32_t {
-    uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, boolean = 7,
-    string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
+    uint8 = 0,
+    int8 = 1,
+    uint16 = 2,
+    int16 = 3,
+    uint32 = 4,
+    int32 = 5,
+    float32 = 6,
+    boolean = 7,
+    string = 8,
+    array = 9,
+    uint64 = 10,
+    int64 = 11,
+    float64 = 12
 };
-const char* gguf_type_name(uint32_t type);  // "uint32", ..., "unknown"
 
 class GgufReader {
 public:

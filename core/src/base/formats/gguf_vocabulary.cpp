@@ -23,16 +23,16 @@ TokenKind token_kind(const GgufFile& file, size_t index, int64_t value) {
     // 0 is llama.cpp's "undefined" type, which it treats as normal text.
     if (value == 0) return TokenKind::normal;
     if (value < static_cast<int64_t>(TokenKind::normal) || value > static_cast<int64_t>(TokenKind::byte))
-        throw FormatError(file.path(), fmt::format("{}[{}] is {}, expected a token type 0..6", kTokenType,
-                                                   index, value));
+        throw FormatError(file.path(),
+                          fmt::format("{}[{}] is {}, expected a token type 0..6", kTokenType, index, value));
     return static_cast<TokenKind>(value);
 }
 
 int token_id(const GgufFile& file, const char* key, int fallback, size_t n_tokens) {
     const int64_t id = file.get_int(key).value_or(fallback);
     if (id < 0 || static_cast<uint64_t>(id) >= n_tokens)
-        throw FormatError(file.path(), fmt::format("{} is {}, outside the vocabulary of {} tokens", key,
-                                                   id, n_tokens));
+        throw FormatError(file.path(),
+                          fmt::format("{} is {}, outside the vocabulary of {} tokens", key, id, n_tokens));
     return static_cast<int>(id);
 }
 }  // namespace
@@ -41,7 +41,8 @@ Vocabulary gguf_vocabulary(const GgufFile& file) {
     const auto model = file.get_string(kModel);
     if (!model) throw FormatError(file.path(), fmt::format("missing required metadata key '{}'", kModel));
     if (*model != "llama")
-        throw FormatError(file.path(), fmt::format("{} is '{}'; supported: llama (SentencePiece)", kModel, *model));
+        throw FormatError(file.path(),
+                          fmt::format("{} is '{}'; supported: llama (SentencePiece)", kModel, *model));
 
     Vocabulary v;
     auto tokens = file.get_strings(kTokens);
@@ -54,8 +55,8 @@ Vocabulary gguf_vocabulary(const GgufFile& file) {
     auto scores = file.get_floats(kScores);
     if (!scores) throw FormatError(file.path(), fmt::format("missing required metadata key '{}'", kScores));
     if (scores->size() != n)
-        throw FormatError(file.path(), fmt::format("{} has {} entries but {} has {}", kScores,
-                                                   scores->size(), kTokens, n));
+        throw FormatError(
+            file.path(), fmt::format("{} has {} entries but {} has {}", kScores, scores->size(), kTokens, n));
     v.scores.assign(scores->begin(), scores->end());
 
     if (auto types = file.get_ints(kTokenType)) {
@@ -75,8 +76,9 @@ Vocabulary gguf_vocabulary(const GgufFile& file) {
     if (auto it = meta.find(kAddSpacePrefix); it != meta.end()) {
         const bool* b = std::get_if<bool>(&it->second.value);
         if (!b)
-            throw FormatError(file.path(), fmt::format("metadata key '{}' is {}, expected a bool", kAddSpacePrefix,
-                                                       formats::describe_value_kind(it->second)));
+            throw FormatError(file.path(),
+                              fmt::format("metadata key '{}' is {}, expected a bool", kAddSpacePrefix,
+                                          formats::describe_value_kind(it->second)));
         v.add_dummy_prefix = *b;
     }
     return v;

@@ -32,10 +32,10 @@ constexpr uint32_t kExportMagic = 0x616b3432;  // "ak42": llama2.c export.py ver
 constexpr uint64_t kFloatBytes = sizeof(float);
 
 std::string describe(const Llama2cHeader& h) {
-    return fmt::format("dim={}, hidden_dim={}, n_layers={}, n_heads={}, n_kv_heads={}, vocab_size={}{}, "
-                       "seq_len={}",
-                       h.dim, h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads, h.vocab_size,
-                       h.shared_classifier ? "" : " (untied classifier)", h.seq_len);
+    return fmt::format(
+        "dim={}, hidden_dim={}, n_layers={}, n_heads={}, n_kv_heads={}, vocab_size={}{}, seq_len={}", h.dim,
+        h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads, h.vocab_size,
+        h.shared_classifier ? "" : " (untied classifier)", h.seq_len);
 }
 
 // Lays tensors out one after another from the end of the header, with checked arithmetic.
@@ -71,9 +71,9 @@ private:
         if (!formats::checked_add(cursor_, bytes, &cursor_)) overflow();
     }
     [[noreturn]] void overflow() const {
-        throw FormatError(path_, "the header (" + describe(header_) +
-                                     ") implies a checkpoint larger than 2^64 bytes; it is not a "
-                                     "llama2.c checkpoint");
+        throw FormatError(
+            path_, "the header (" + describe(header_) +
+                       ") implies a checkpoint larger than 2^64 bytes; it is not a llama2.c checkpoint");
     }
 
     const std::string& path_;
@@ -95,17 +95,18 @@ struct Llama2cFile::Impl {
 
     void parse() {
         if (map.size() < kHeaderBytes)
-            fail(fmt::format("truncated: a llama2.c checkpoint starts with a {}-byte header (7 int32), "
-                             "file has {} bytes",
-                             kHeaderBytes, map.size()));
+            fail(fmt::format(
+                "truncated: a llama2.c checkpoint starts with a {}-byte header (7 int32), file has {} bytes",
+                kHeaderBytes, map.size()));
         formats::BinaryReader r(map.data(), map.size(), path);
         if (std::string_view(reinterpret_cast<const char*>(map.data()), 4) == "GGUF")
             fail("this is a GGUF file, not a llama2.c checkpoint; open it as GGUF");
         const uint32_t first = r.u32("header");
         if (first == kExportMagic)
-            fail(fmt::format("this is a llama2.c export.py version {} file (magic \"ak42\"); headscope "
-                             "reads the legacy version-0 format that run.c reads (export.py --version 0)",
-                             r.i32("export version")));
+            fail(
+                fmt::format("this is a llama2.c export.py version {} file (magic \"ak42\"); headscope reads "
+                            "the legacy version-0 format that run.c reads (export.py --version 0)",
+                            r.i32("export version")));
         Llama2cHeader& h = header;
         h.dim = static_cast<int32_t>(first);
         h.hidden_dim = r.i32("hidden_dim");
@@ -120,35 +121,83 @@ struct Llama2cFile::Impl {
 
     void validate_header(int32_t vocab) {
         Llama2cHeader& h = header;
-        const std::pair<const char*, int32_t> positive[] = {{"dim", h.dim},         {"hidden_dim", h.hidden_dim},
-                                                           {"n_layers", h.n_layers}, {"n_heads", h.n_heads},
-                                                           {"n_kv_heads", h.n_kv_heads}, {"seq_len", h.seq_len}};
+        const std::pair<const char*, int32_t> positive[] = {
+            {"dim", h.dim},         {"hidden_dim", h.hidden_dim}, {"n_layers", h.n_layers},
+            {"n_heads", h.n_heads}, {"n_kv_heads", h.n_kv_heads}, {"seq_len", h.seq_len}};
         for (const auto& [field, value] : positive)
             if (value <= 0)
-                fail(fmt::format("nonsensical header: {} is {}, expected a positive integer (header: "
-                                 "dim={}, hidden_dim={}, n_layers={}, n_heads={}, n_kv_heads={}, "
-                                 "vocab_size={}, seq_len={})",
-                                 field, value, h.dim, h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads,
-                                 vocab, h.seq_len));
+                fail(fmt::format(
+                    "nonsensical header: {} is {}, expected a positive integer (header: dim={}, "
+                    "hidden_dim={}, n_layers={}, n_heads={}, n_kv_heads={}, vocab_size={}, seq_len={})",
+                    field, value, h.dim, h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads, vocab,
+                    h.seq_len));
         if (vocab == 0 || vocab == INT32_MIN)
-            fail(fmt::format("nonsensical header: vocab_size is {}, expected a non-zero integer "
-                             "(negative when the classifier is untied)",
-                             vocab));
+            fail(
+                fmt::format("nonsensical header: vocab_size is {}, expected a non-zero integer (negative "
+                            "when the classifier is untied)",
+                            vocab));
         h.shared_classifier = vocab > 0;
         h.vocab_size = vocab > 0 ? vocab : -vocab;
         if (h.dim % h.n_heads != 0)
-            fail(fmt::format("nonsensical header: dim ({}) is not divisible by n_heads ({})", h.dim, h.n_heads));
+            fail(fmt::format("nonsensical header: dim ({}) is not divisible by n_heads ({})", h.dim,
+                             h.n_heads));
         if (h.n_kv_heads > h.n_heads || h.n_heads % h.n_kv_heads != 0)
             fail(fmt::format("nonsensical header: n_kv_heads ({}) does not divide n_heads ({})", h.n_kv_heads,
                              h.n_heads));
         if ((h.dim / h.n_heads) % 2 != 0)
-            fail(fmt::format("nonsensical header: head size dim/n_heads = {} is odd; rotary embeddings "
-                             "need an even head size",
-                             h.dim / h.n_heads));
+            fail(
+                fmt::format("nonsensical header: head size dim/n_heads = {} is odd; rotary embeddings need "
+                            "an even head size",
+                            h.dim / h.n_heads));
+    }
+
+    // The file size the header implies, computed before any tensor is listed (a corrupt header
+    // can claim billions of layers; the list is only built once the size matches the file).
+    uint64_t expected_size() const {
+        const Llama2cHeader& h = header;
+        const uint64_t dim = static_cast<uint64_t>(h.dim), hidden = static_cast<uint64_t>(h.hidden_dim);
+        const uint64_t vocab = static_cast<uint64_t>(h.vocab_size),
+                       layers = static_cast<uint64_t>(h.n_layers);
+        const uint64_t head_size = dim / static_cast<uint64_t>(h.n_heads);
+        const uint64_t q_dim = static_cast<uint64_t>(h.n_heads) * head_size;
+        const uint64_t kv_dim = static_cast<uint64_t>(h.n_kv_heads) * head_size;
+        bool ok = true;
+        auto mul = [&](uint64_t a, uint64_t b) {
+            uint64_t r = 0;
+            ok = ok && formats::checked_mul(a, b, &r);
+            return r;
+        };
+        auto add = [&](uint64_t a, uint64_t b) {
+            uint64_t r = 0;
+            ok = ok && formats::checked_add(a, b, &r);
+            return r;
+        };
+        // Per layer: two norms, wq and wo, wk and wv, w1 w2 w3.
+        uint64_t per_layer = add(add(mul(2, dim), mul(2, mul(q_dim, dim))),
+                                 add(mul(2, mul(kv_dim, dim)), mul(3, mul(hidden, dim))));
+        uint64_t floats = add(mul(vocab, dim), mul(layers, per_layer));
+        floats = add(floats, dim);                                                           // rms_final
+        floats = add(floats, mul(2, mul(static_cast<uint64_t>(h.seq_len), head_size / 2)));  // freq_cis
+        if (!h.shared_classifier) floats = add(floats, mul(vocab, dim));
+        const uint64_t bytes = add(kHeaderBytes, mul(floats, kFloatBytes));
+        if (!ok)
+            fail("the header (" + describe(h) +
+                 ") implies a checkpoint larger than 2^64 bytes; it is not a llama2.c checkpoint");
+        return bytes;
     }
 
     void lay_out() {
         const Llama2cHeader& h = header;
+        const uint64_t expected = expected_size();
+        if (map.size() < expected)
+            fail(fmt::format("truncated: expected {} bytes for a checkpoint with {}, file has {} bytes",
+                             expected, describe(h), map.size()));
+        if (map.size() > expected)
+            fail(fmt::format(
+                "file has {} bytes but a checkpoint with {} has exactly {}: the header does not describe "
+                "this file (a different llama2.c export version, or not a llama2.c checkpoint)",
+                map.size(), describe(h), expected));
+
         const int64_t dim = h.dim, hidden = h.hidden_dim, vocab = h.vocab_size;
         const int64_t head_size = h.dim / h.n_heads;
         const int64_t q_dim = h.n_heads * head_size, kv_dim = h.n_kv_heads * head_size;
@@ -168,24 +217,21 @@ struct Llama2cFile::Impl {
         per_layer(llama2c_names::w2, {dim, hidden});
         per_layer(llama2c_names::w3, {hidden, dim});
         b.add(llama2c_names::norm(), {dim});
-        b.skip_floats(static_cast<uint64_t>(h.seq_len) * static_cast<uint64_t>(head_size / 2));  // freq_cis_real
-        b.skip_floats(static_cast<uint64_t>(h.seq_len) * static_cast<uint64_t>(head_size / 2));  // freq_cis_imag
+        b.skip_floats(static_cast<uint64_t>(h.seq_len) *
+                      static_cast<uint64_t>(head_size / 2));  // freq_cis_real
+        b.skip_floats(static_cast<uint64_t>(h.seq_len) *
+                      static_cast<uint64_t>(head_size / 2));  // freq_cis_imag
         if (!h.shared_classifier) b.add(llama2c_names::output(), {vocab, dim});
-
-        const uint64_t expected = b.end();
-        if (map.size() < expected)
-            fail(fmt::format("truncated: expected {} bytes for a checkpoint with {}, file has {}", expected,
-                             describe(h), map.size()));
-        if (map.size() > expected)
-            fail(fmt::format("file has {} bytes but a checkpoint with {} has exactly {}: the header does "
-                             "not describe this file (a different llama2.c export version, or not a "
-                             "llama2.c checkpoint)",
-                             map.size(), describe(h), expected));
+        if (b.end() != expected)  // the two computations of the layout must agree
+            fail(
+                fmt::format("internal error: tensor layout ends at byte {}, expected {}", b.end(), expected));
         tensors = b.take();
     }
 };
 
-Llama2cFile::Llama2cFile(std::string path) : impl_(std::make_unique<Impl>(std::move(path))) { impl_->parse(); }
+Llama2cFile::Llama2cFile(std::string path) : impl_(std::make_unique<Impl>(std::move(path))) {
+    impl_->parse();
+}
 Llama2cFile::~Llama2cFile() = default;
 
 const Llama2cHeader& Llama2cFile::header() const { return impl_->header; }
@@ -195,7 +241,8 @@ const std::vector<TensorInfo>& Llama2cFile::tensors() const { return impl_->tens
 void Llama2cFile::read_f32(const TensorInfo& info, float* dst) const {
     const TensorInfo& t = formats::resolve_tensor(impl_->tensors, info, impl_->path);
     if (!dst) throw UsageError(impl_->path + ": read_f32 of '" + t.name + "' into a null buffer");
-    formats::dequantize_to_f32(StorageType::f32, impl_->map.data() + t.offset, static_cast<uint64_t>(t.numel()), dst);
+    formats::dequantize_to_f32(StorageType::f32, impl_->map.data() + t.offset,
+                               static_cast<uint64_t>(t.numel()), dst);
 }
 
 }  // namespace headscope

@@ -24,7 +24,9 @@ struct Names {
 constexpr Names kNames;
 
 std::string global(const char* base) { return fmt::format("{}.weight", base); }
-std::string layer_tensor(int layer, const char* base) { return fmt::format("layers.{}.{}.weight", layer, base); }
+std::string layer_tensor(int layer, const char* base) {
+    return fmt::format("layers.{}.{}.weight", layer, base);
+}
 }  // namespace
 
 std::string tok_embeddings() { return global(kNames.tok_embeddings); }

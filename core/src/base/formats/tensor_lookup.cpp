@@ -18,11 +18,11 @@ const TensorInfo& resolve_tensor(const std::vector<TensorInfo>& own, const Tenso
         if (t.name != info.name) continue;
         if (t.shape != info.shape || t.type != info.type || t.offset != info.offset ||
             t.nbytes != info.nbytes)
-            throw UsageError(fmt::format(
-                "{}: the description of tensor '{}' passed to read_f32 ({} {}, offset {}, {} bytes) "
-                "does not match the file's ({} {}, offset {}, {} bytes)",
-                path, info.name, to_string(info.type), shape_string(info.shape), info.offset,
-                info.nbytes, to_string(t.type), shape_string(t.shape), t.offset, t.nbytes));
+            throw UsageError(
+                fmt::format("{}: the description of tensor '{}' passed to read_f32 ({} {}, offset {}, {} "
+                            "bytes) does not match the file's ({} {}, offset {}, {} bytes)",
+                            path, info.name, to_string(info.type), shape_string(info.shape), info.offset,
+                            info.nbytes, to_string(t.type), shape_string(t.shape), t.offset, t.nbytes));
         return t;
     }
     throw UsageError(fmt::format("{}: no tensor named '{}' in this file", path, info.name));

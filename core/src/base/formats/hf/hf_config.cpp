@@ -4,7 +4,6 @@
 #include "headscope/formats/hf_config.hpp"
 
 #include <climits>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -34,8 +33,11 @@ int divide_exactly(const ConfigFields& f, int num, const char* num_key, int den,
 
 struct Rope {
     double theta;
-    std::optional<double> partial_factor;  // rope_parameters' partial_rotary_factor, when given
-    const char* partial_key = "partial_rotary_factor";
+    std::optional<double> partial_factor;  // partial_rotary_factor, when given
+    bool partial_nested = false;           // ... inside rope_parameters (transformers v5)
+    const char* partial_key() const {
+        return partial_nested ? "rope_parameters.partial_rotary_factor" : "partial_rotary_factor";
+    }
 };
 
 // Reads RoPE settings from the legacy keys and from transformers v5's "rope_parameters".
@@ -67,7 +69,7 @@ Rope read_rope(const ConfigFields& f, const char* legacy_theta_key, double defau
         if (nested.has("rope_theta")) rope.theta = nested.positive_number("rope_theta", rope.theta);
         if (nested.has("partial_rotary_factor")) {
             rope.partial_factor = nested.positive_number("partial_rotary_factor", 1.0);
-            rope.partial_key = "rope_parameters.partial_rotary_factor";
+            rope.partial_nested = true;
         }
     }
     return rope;
@@ -139,18 +141,17 @@ ModelConfig gpt_neox_config(const ConfigFields& f) {
     // partial_rotary_factor (v5; inside rope_parameters wins).
     double pct = 0.25;
     const char* pct_key = "rotary_pct";
-    const bool nested = rope.partial_factor && std::strcmp(rope.partial_key, "partial_rotary_factor") != 0;
-    if (!nested && f.has("rotary_pct")) {
+    if (!rope.partial_nested && f.has("rotary_pct")) {
         pct = f.positive_number("rotary_pct", 0.25);
     } else if (rope.partial_factor) {
         pct = *rope.partial_factor;
-        pct_key = rope.partial_key;
+        pct_key = rope.partial_key();
     }
     if (pct > 1.0) f.fail(pct_key, fmt::format("{} is out of range (expected a fraction in (0, 1])", pct));
     c.rotary_dim = static_cast<int>(c.d_head * pct);  // int(head_size * rotary_pct), as transformers
     if (c.rotary_dim <= 0 || c.rotary_dim % 2 != 0)
         f.fail(pct_key, fmt::format("{} gives rotary_dim = int({} * {}) = {}, which must be even "
-                                         "and positive", pct, c.d_head, pct, c.rotary_dim));
+                                    "and positive", pct, c.d_head, pct, c.rotary_dim));
 
     c.parallel_residual = f.boolean("use_parallel_residual", true);
     c.gated_mlp = false;
@@ -218,7 +219,7 @@ ModelConfig llama_family_config(const ConfigFields& f, const std::string& type) 
     c.rotary_style = RotaryStyle::half;
     Rope rope = read_rope(f, "rope_theta", 10000.0);
     if (rope.partial_factor && *rope.partial_factor != 1.0)
-        f.fail("partial_rotary_factor", fmt::format("{} (partial rotary) is not supported for {}",
+        f.fail(rope.partial_key(), fmt::format("{} (partial rotary) is not supported for {}",
                                                     *rope.partial_factor, type));
     c.rope_theta = rope.theta;
     c.rotary_dim = c.d_head;

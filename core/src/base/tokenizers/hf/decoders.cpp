@@ -51,6 +51,9 @@ public:
     }
 };
 
+// '▁' becomes ' '; the first token of a text loses its leading '▁' (the one the pre-tokenizer
+// prepended) unless prepend_scheme is "never". HF drops every '▁' of that first token; only the
+// leading one is dropped here, as SentencePiece does, so a first token "▁▁" keeps one space.
 class MetaspaceDecoder final : public Decoder {
 public:
     MetaspaceDecoder(std::string replacement, PrependScheme scheme)

@@ -1,6 +1,8 @@
 // What a Split, Replace or ByteLevel step matches: a literal string or a regular expression
 // (PCRE2 in UTF + Unicode-property mode, standing in for the Oniguruma engine HF tokenizers
-// uses; invalid UTF-8 in the subject is tolerated and never matched).
+// uses; invalid UTF-8 in the subject is tolerated and never matched). The one known difference
+// from Oniguruma on tokenizer patterns: PCRE2's \s also matches U+180E MONGOLIAN VOWEL
+// SEPARATOR, which is no longer White_Space in Unicode.
 #pragma once
 
 #include <cstddef>
