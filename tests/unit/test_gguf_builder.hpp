@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace headscope::test {
+namespace headscope::test::gguf {
 
 // GGUF metadata value type ids and the ggml tensor type ids the tests use.
 enum : uint32_t {
@@ -174,4 +174,4 @@ inline GgufBuilder tiny_llama(uint32_t version, const std::vector<std::string>& 
     return b;
 }
 
-}  // namespace headscope::test
+}  // namespace headscope::test::gguf

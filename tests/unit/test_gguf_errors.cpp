@@ -14,8 +14,8 @@
 #include "unit/test_gguf_matchers.hpp"
 
 using namespace headscope;
-using test::format_error;
-using test::GgufBuilder;
+using namespace headscope::test::gguf;
+using test::format_matchers::format_error;
 
 namespace {
 void open_and_read_all(const std::string& path) {
@@ -119,7 +119,7 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
     }
     SECTION("string length past the end") {
         GgufBuilder b(3);
-        b.kv("k", test::kGgufString, test::le_u64(uint64_t{1} << 62) + "abc");
+        b.kv("k", kGgufString, le_u64(uint64_t{1} << 62) + "abc");
         const auto p = write(tmp, b.build());
         CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
                              format_error(p, {"claims a length of 4611686018427387904 bytes", "key 'k'"}));
@@ -128,14 +128,13 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
         GgufBuilder b(1);
         b.alignment = 1;
         b.kv_count = 1;
-        const auto p = write(tmp, b.build() + test::le_u32(0x7FFFFFFF) + "key" + std::string(16, 'x'));
+        const auto p = write(tmp, b.build() + le_u32(0x7FFFFFFF) + "key" + std::string(16, 'x'));
         CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
                              format_error(p, {"metadata key", "claims a length"}));
     }
     SECTION("array length past the end") {
         GgufBuilder b(2);
-        b.kv("arr", test::kGgufArray,
-             test::le_u32(test::kGgufU32) + test::le_u64(uint64_t{1} << 61) + "xxxx");
+        b.kv("arr", kGgufArray, le_u32(kGgufU32) + le_u64(uint64_t{1} << 61) + "xxxx");
         const auto p = write(tmp, b.build());
         CHECK_THROWS_MATCHES(open_and_read_all(p), FormatError,
                              format_error(p, {"claims 2305843009213693952 elements", "key 'arr'"}));
@@ -143,8 +142,7 @@ TEST_CASE("GGUF errors: counts and lengths larger than the file", "[gguf][errors
     SECTION("string array whose strings run past the end") {
         GgufBuilder b(3);
         b.alignment = 1;
-        b.kv("strs", test::kGgufArray,
-             test::le_u32(test::kGgufString) + test::le_u64(2) + b.str("ok") + b.count(100) + "x");
+        b.kv("strs", kGgufArray, le_u32(kGgufString) + le_u64(2) + b.str("ok") + b.count(100) + "x");
         const auto p = write(tmp, b.build());
         CHECK_THROWS_MATCHES(
             open_and_read_all(p), FormatError,
@@ -165,12 +163,12 @@ TEST_CASE("GGUF errors: metadata values", "[gguf][errors]") {
     }
     SECTION("unknown array element type") {
         GgufBuilder b;
-        b.kv("arr", test::kGgufArray, test::le_u32(77) + test::le_u64(0));
+        b.kv("arr", kGgufArray, le_u32(77) + le_u64(0));
         expect(b, {"unknown element type 77", "key 'arr'"});
     }
     SECTION("bool that is neither 0 nor 1") {
         GgufBuilder b;
-        b.kv("flag", test::kGgufBool, "\x02");
+        b.kv("flag", kGgufBool, "\x02");
         expect(b, {"bool value", "is 2, expected 0 or 1", "key 'flag'"});
     }
     SECTION("uint64 above int64 range") {
@@ -190,9 +188,9 @@ TEST_CASE("GGUF errors: metadata values", "[gguf][errors]") {
     }
     SECTION("arrays nested too deep") {
         GgufBuilder b;
-        std::string value = test::le_u32(test::kGgufU8) + test::le_u64(0);
-        for (int i = 0; i < 12; ++i) value = test::le_u32(test::kGgufArray) + test::le_u64(1) + value;
-        b.kv("deep", test::kGgufArray, value);
+        std::string value = le_u32(kGgufU8) + le_u64(0);
+        for (int i = 0; i < 12; ++i) value = le_u32(kGgufArray) + le_u64(1) + value;
+        b.kv("deep", kGgufArray, value);
         expect(b, {"nested more than", "key 'deep'"});
     }
     SECTION("general.alignment not a power of two") {
@@ -218,7 +216,7 @@ TEST_CASE("GGUF errors: tensor directory", "[gguf][errors]") {
     const std::string block(34, '\0');
     SECTION("unsupported ggml types are named") {
         GgufBuilder b;
-        b.tensor("blk.0.attn_q.weight", {32}, test::kGgmlQ4_1, std::string(20, '\0'));
+        b.tensor("blk.0.attn_q.weight", {32}, kGgmlQ4_1, std::string(20, '\0'));
         expect(b, {"tensor 'blk.0.attn_q.weight'",
                    "tensor type q4_1 (3) is not supported; supported: f32, f16, bf16, q8_0, q4_0"});
         GgufBuilder k;
@@ -233,42 +231,41 @@ TEST_CASE("GGUF errors: tensor directory", "[gguf][errors]") {
     SECTION("dimension count") {
         for (int n : {0, 5}) {
             GgufBuilder b;
-            b.tensor("w", std::vector<uint64_t>(static_cast<size_t>(n), 1), test::kGgmlF32,
-                     std::string(4, '\0'));
+            b.tensor("w", std::vector<uint64_t>(static_cast<size_t>(n), 1), kGgmlF32, std::string(4, '\0'));
             expect(b, {"tensor 'w'", "has " + std::to_string(n) + " dimensions", "1 to 4"});
         }
     }
     SECTION("zero-sized dimension") {
         GgufBuilder b;
-        b.tensor("w", {4, 0}, test::kGgmlF32, "");
+        b.tensor("w", {4, 0}, kGgmlF32, "");
         expect(b, {"tensor 'w'", "zero-sized dimension"});
     }
     SECTION("element count overflow") {
         GgufBuilder b;
-        b.tensor("w", {uint64_t{1} << 32, uint64_t{1} << 32}, test::kGgmlF32, "");
+        b.tensor("w", {uint64_t{1} << 32, uint64_t{1} << 32}, kGgmlF32, "");
         expect(b, {"tensor 'w'", "overflow"});
         GgufBuilder c;
-        c.tensor("w", {uint64_t{1} << 62, 2}, test::kGgmlF32, "");
+        c.tensor("w", {uint64_t{1} << 62, 2}, kGgmlF32, "");
         expect(c, {"tensor 'w'", "overflow"});
     }
     SECTION("quantised rows must be whole blocks (shape/type mismatch)") {
         GgufBuilder b;
-        b.tensor("w", {48, 2}, test::kGgmlQ8_0, std::string(3 * 34, '\0'));
+        b.tensor("w", {48, 2}, kGgmlQ8_0, std::string(3 * 34, '\0'));
         expect(b, {"tensor 'w'", "q8_0 tensor has rows of 48 elements", "32-element block"});
     }
     SECTION("misaligned offset") {
         GgufBuilder b;
-        b.tensor("w", {1}, test::kGgmlF32, "abcd", 4);
+        b.tensor("w", {1}, kGgmlF32, "abcd", 4);
         expect(b, {"tensor 'w'", "data offset 4", "not a multiple of the alignment 32"});
     }
     SECTION("offset past the end of the file") {
         GgufBuilder b = small();
-        b.tensor("far", {8}, test::kGgmlF32, "", uint64_t{1} << 20);
+        b.tensor("far", {8}, kGgmlF32, "", uint64_t{1} << 20);
         expect(b, {"tensor 'far'", "extends past the end of the file"});
     }
     SECTION("offset that overflows") {
         GgufBuilder b = small();
-        b.tensor("far", {8}, test::kGgmlF32, "", std::numeric_limits<uint64_t>::max() - 31);
+        b.tensor("far", {8}, kGgmlF32, "", std::numeric_limits<uint64_t>::max() - 31);
         expect(b, {"tensor 'far'", "extends past the end of the file"});
     }
     SECTION("truncated tensor data") {
@@ -280,8 +277,8 @@ TEST_CASE("GGUF errors: tensor directory", "[gguf][errors]") {
     }
     SECTION("overlapping tensors") {
         GgufBuilder b;
-        b.tensor("x", {16}, test::kGgmlF32, std::string(64, '\1'), 0);
-        b.tensor("y", {8}, test::kGgmlF32, "", 32);
+        b.tensor("x", {16}, kGgmlF32, std::string(64, '\1'), 0);
+        b.tensor("y", {8}, kGgmlF32, "", 32);
         expect(b, {"tensors 'x'", "'y'", "overlap"});
     }
     SECTION("duplicate and empty names") {
@@ -314,7 +311,7 @@ TEST_CASE("GGUF read_f32 refuses a TensorInfo that is not the file's", "[gguf][e
 TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
     test::TempDir tmp;
     SECTION("the tiny llama is valid") {
-        GgufFile f(write(tmp, test::tiny_llama(3).build()));
+        GgufFile f(write(tmp, tiny_llama(3).build()));
         ModelConfig c = gguf_model_config(f);
         CHECK(c.d_model == 8);
         CHECK(c.d_head == 4);
@@ -328,17 +325,17 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
              {"general.architecture", "llama.context_length", "llama.embedding_length", "llama.block_count",
               "llama.feed_forward_length", "llama.attention.head_count",
               "llama.attention.layer_norm_rms_epsilon"}) {
-            GgufFile f(write(tmp, test::tiny_llama(2, {key}).build()));
+            GgufFile f(write(tmp, tiny_llama(2, {key}).build()));
             CHECK_THROWS_MATCHES(gguf_model_config(f), FormatError,
                                  format_error(f.path(), {"missing required metadata key '" + key + "'"}));
         }
     }
     SECTION("head_count_kv defaults to head_count") {
-        GgufFile f(write(tmp, test::tiny_llama(2, {"llama.attention.head_count_kv"}).build()));
+        GgufFile f(write(tmp, tiny_llama(2, {"llama.attention.head_count_kv"}).build()));
         CHECK(gguf_model_config(f).n_kv_heads == 2);
     }
     SECTION("other architectures are refused with the supported list") {
-        GgufBuilder b = test::tiny_llama(3, {"general.architecture"});
+        GgufBuilder b = tiny_llama(3, {"general.architecture"});
         b.kv_string("general.architecture", "gpt2");
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_AS(gguf_model_config(f), ConfigError);
@@ -346,7 +343,7 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
                                                     Catch::Contains("supported: llama"));
     }
     SECTION("a key of the wrong type") {
-        GgufBuilder b = test::tiny_llama(3, {"llama.block_count"});
+        GgufBuilder b = tiny_llama(3, {"llama.block_count"});
         b.kv_string("llama.block_count", "one");
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_MATCHES(
@@ -354,7 +351,7 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
             format_error(f.path(), {"'llama.block_count' is a string, expected an integer"}));
     }
     SECTION("a non-positive size") {
-        GgufBuilder b = test::tiny_llama(3, {"llama.attention.head_count"});
+        GgufBuilder b = tiny_llama(3, {"llama.attention.head_count"});
         b.kv_i32("llama.attention.head_count", -2);
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_MATCHES(
@@ -362,7 +359,7 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
             format_error(f.path(), {"'llama.attention.head_count' is -2", "positive integer"}));
     }
     SECTION("token_embd shape disagrees with embedding_length") {
-        GgufBuilder b = test::tiny_llama(3, {"llama.embedding_length"});
+        GgufBuilder b = tiny_llama(3, {"llama.embedding_length"});
         b.kv_u32("llama.embedding_length", 16);
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_MATCHES(
@@ -370,7 +367,7 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
             format_error(f.path(), {"'token_embd.weight' has shape [4, 8]", "expected [n_vocab, 16]"}));
     }
     SECTION("heads that do not divide the model width") {
-        GgufBuilder b = test::tiny_llama(3, {"llama.attention.head_count"});
+        GgufBuilder b = tiny_llama(3, {"llama.attention.head_count"});
         b.kv_u32("llama.attention.head_count", 3);
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_AS(gguf_model_config(f), ConfigError);
@@ -378,7 +375,7 @@ TEST_CASE("GGUF errors: llama model config", "[gguf][errors]") {
                           Catch::Contains(f.path()) && Catch::Contains("not divisible"));
     }
     SECTION("kv heads that do not divide the heads (ModelConfig::validate)") {
-        GgufBuilder b = test::tiny_llama(3, {"llama.attention.head_count_kv"});
+        GgufBuilder b = tiny_llama(3, {"llama.attention.head_count_kv"});
         b.kv_u32("llama.attention.head_count_kv", 3);
         GgufFile f(write(tmp, b.build()));
         CHECK_THROWS_AS(gguf_model_config(f), ConfigError);
@@ -391,7 +388,7 @@ TEST_CASE("GGUF errors: embedded vocabulary", "[gguf][errors]") {
     test::TempDir tmp;
     auto open = [&](const GgufBuilder& b) { return std::make_unique<GgufFile>(write(tmp, b.build())); };
     SECTION("the tiny llama's vocabulary is valid") {
-        auto f = open(test::tiny_llama(1));
+        auto f = open(tiny_llama(1));
         Vocabulary v = gguf_vocabulary(*f);
         CHECK(v.pieces.size() == 4);
         CHECK(v.bos_id == 1);
@@ -401,40 +398,40 @@ TEST_CASE("GGUF errors: embedded vocabulary", "[gguf][errors]") {
     SECTION("missing model, tokens or scores") {
         for (const std::string key :
              {"tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores"}) {
-            auto f = open(test::tiny_llama(3, {key}));
+            auto f = open(tiny_llama(3, {key}));
             CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
                                  format_error(f->path(), {"missing required metadata key '" + key + "'"}));
         }
     }
     SECTION("a tokenizer other than SentencePiece") {
-        GgufBuilder b = test::tiny_llama(3, {"tokenizer.ggml.model"});
+        GgufBuilder b = tiny_llama(3, {"tokenizer.ggml.model"});
         b.kv_string("tokenizer.ggml.model", "gpt2");
         auto f = open(b);
         CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
                              format_error(f->path(), {"'gpt2'", "supported: llama"}));
     }
     SECTION("scores and token types of the wrong length") {
-        GgufBuilder b = test::tiny_llama(3, {"tokenizer.ggml.scores"});
+        GgufBuilder b = tiny_llama(3, {"tokenizer.ggml.scores"});
         b.kv_f32s("tokenizer.ggml.scores", {0.f, 0.f, 0.f});
         auto f = open(b);
         CHECK_THROWS_MATCHES(
             gguf_vocabulary(*f), FormatError,
             format_error(f->path(), {"tokenizer.ggml.scores has 3 entries", "tokenizer.ggml.tokens has 4"}));
-        GgufBuilder t = test::tiny_llama(3, {"tokenizer.ggml.token_type"});
+        GgufBuilder t = tiny_llama(3, {"tokenizer.ggml.token_type"});
         t.kv_i32s("tokenizer.ggml.token_type", {1, 1, 1, 1, 1});
         auto g = open(t);
         CHECK_THROWS_MATCHES(gguf_vocabulary(*g), FormatError,
                              format_error(g->path(), {"tokenizer.ggml.token_type has 5 entries"}));
     }
     SECTION("an invalid token type") {
-        GgufBuilder b = test::tiny_llama(3, {"tokenizer.ggml.token_type"});
+        GgufBuilder b = tiny_llama(3, {"tokenizer.ggml.token_type"});
         b.kv_i32s("tokenizer.ggml.token_type", {2, 3, 3, 9});
         auto f = open(b);
         CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,
                              format_error(f->path(), {"tokenizer.ggml.token_type[3] is 9"}));
     }
     SECTION("special token ids outside the vocabulary") {
-        GgufBuilder b = test::tiny_llama(3);
+        GgufBuilder b = tiny_llama(3);
         b.kv_u32("tokenizer.ggml.eos_token_id", 4);
         auto f = open(b);
         CHECK_THROWS_MATCHES(
@@ -442,7 +439,7 @@ TEST_CASE("GGUF errors: embedded vocabulary", "[gguf][errors]") {
             format_error(f->path(), {"tokenizer.ggml.eos_token_id is 4", "vocabulary of 4 tokens"}));
     }
     SECTION("add_space_prefix of the wrong type") {
-        GgufBuilder b = test::tiny_llama(3);
+        GgufBuilder b = tiny_llama(3);
         b.kv_u32("tokenizer.ggml.add_space_prefix", 1);
         auto f = open(b);
         CHECK_THROWS_MATCHES(gguf_vocabulary(*f), FormatError,

@@ -16,7 +16,7 @@
 #include "unit/test_gguf_builder.hpp"
 
 using namespace headscope;
-using test::GgufBuilder;
+using namespace headscope::test::gguf;
 
 namespace {
 // Opens, reads every tensor and derives config and vocabulary (whose own errors are expected
@@ -57,24 +57,23 @@ void replace_file(const std::string& path, const std::string& bytes) {
 
 // A small file that uses every metadata type and every supported tensor type.
 GgufBuilder rich(uint32_t version) {
-    GgufBuilder b = test::tiny_llama(version);
-    b.kv("t.u8", test::kGgufU8, "\x7f");
-    b.kv("t.i16", test::kGgufI16, "\xfe\xff");
-    b.kv("t.f64", test::kGgufF64, std::string(8, '\0'));
+    GgufBuilder b = tiny_llama(version);
+    b.kv("t.u8", kGgufU8, "\x7f");
+    b.kv("t.i16", kGgufI16, "\xfe\xff");
+    b.kv("t.f64", kGgufF64, std::string(8, '\0'));
     b.kv_bool("t.bool", true);
-    b.kv("t.nested", test::kGgufArray,
-         test::le_u32(test::kGgufArray) + b.count(1) + test::le_u32(test::kGgufString) + b.count(1) +
-             b.str("z"));
-    b.kv("t.bools", test::kGgufArray, test::le_u32(test::kGgufBool) + b.count(2) + std::string("\1\0", 2));
+    b.kv("t.nested", kGgufArray,
+         le_u32(kGgufArray) + b.count(1) + le_u32(kGgufString) + b.count(1) + b.str("z"));
+    b.kv("t.bools", kGgufArray, le_u32(kGgufBool) + b.count(2) + std::string("\1\0", 2));
     std::string q8(34, '\0'), q4(18, '\0');
     q8[1] = 0x3c;  // scale 1.0
     q4[1] = 0x3c;
     for (int i = 0; i < 32; ++i) q8[2 + i] = static_cast<char>(i - 16);
     for (int i = 0; i < 16; ++i) q4[2 + i] = static_cast<char>(i * 17);
-    b.tensor("q8", {32}, test::kGgmlQ8_0, q8);
-    b.tensor("q4", {32}, test::kGgmlQ4_0, q4);
-    b.tensor("h", {3}, test::kGgmlF16, std::string("\x00\x3c\x00\xc0\x01\x00", 6));
-    b.tensor("bf", {2}, test::kGgmlBf16, std::string("\x80\x3f\x00\xc0", 4));
+    b.tensor("q8", {32}, kGgmlQ8_0, q8);
+    b.tensor("q4", {32}, kGgmlQ4_0, q4);
+    b.tensor("h", {3}, kGgmlF16, std::string("\x00\x3c\x00\xc0\x01\x00", 6));
+    b.tensor("bf", {2}, kGgmlBf16, std::string("\x80\x3f\x00\xc0", 4));
     return b;
 }
 

@@ -9,7 +9,7 @@
 
 #include "headscope/error.hpp"
 
-namespace headscope::test {
+namespace headscope::test::format_matchers {
 
 class FormatErrorMatcher : public Catch::MatcherBase<FormatError> {
 public:
@@ -38,4 +38,4 @@ inline FormatErrorMatcher format_error(const std::string& file, std::vector<std:
     return FormatErrorMatcher(file, std::move(phrases));
 }
 
-}  // namespace headscope::test
+}  // namespace headscope::test::format_matchers

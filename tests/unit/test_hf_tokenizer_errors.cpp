@@ -62,6 +62,31 @@ TEST_CASE("a minimal BPE tokenizer.json loads", "[hf_tokenizer]") {
     CHECK(e.offsets == std::vector<std::pair<size_t, size_t>>{{0, 3}});
 }
 
+TEST_CASE("continuing_subword_prefix and end_of_word_suffix", "[hf_tokenizer]") {
+    TempDir tmp;
+    // Suffix style (original BPE, CLIP): the last character of a word carries "</w>".
+    json c = {{"model",
+               {{"type", "BPE"},
+                {"end_of_word_suffix", "</w>"},
+                {"vocab", {{"a", 0}, {"b</w>", 1}, {"ab</w>", 2}, {"b", 3}, {"a</w>", 4}}},
+                {"merges", {"a b</w>"}}}},
+              {"pre_tokenizer", {{"type", "WhitespaceSplit"}}},
+              {"decoder", {{"type", "BPEDecoder"}, {"suffix", "</w>"}}}};
+    write_file(tmp.file("tokenizer.json"), c.dump());
+    auto tok = load_hf_tokenizer(tmp.path());
+    CHECK(tok->encode("ab ba", false).ids == std::vector<int32_t>{2, 3, 4});
+    CHECK(tok->decode({2, 3, 4}) == "ab ba");
+    // Prefix style: every character after the first carries "##"; "a" + "##b" merges to "ab".
+    c = {{"model",
+          {{"type", "BPE"},
+           {"continuing_subword_prefix", "##"},
+           {"vocab", {{"a", 0}, {"##b", 1}, {"ab", 2}, {"##a", 3}}},
+           {"merges", {"a ##b"}}}}};
+    write_file(tmp.file("tokenizer.json"), c.dump());
+    tok = load_hf_tokenizer(tmp.path());
+    CHECK(tok->encode("aba", false).ids == std::vector<int32_t>{2, 3});
+}
+
 TEST_CASE("tokenizer.json that is not JSON", "[hf_tokenizer]") {
     CHECK_THAT(load_error_text("{\"model\": {"), Catch::Contains("not valid JSON"));
     CHECK_THAT(load_error_text(""), Catch::Contains("not valid JSON"));

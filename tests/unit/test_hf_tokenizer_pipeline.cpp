@@ -8,7 +8,7 @@
 #include "tokenizers/hf/normalized_text.hpp"
 #include "tokenizers/hf/pattern.hpp"
 
-using namespace headscope::hf;
+using namespace headscope::hf_tok;
 
 namespace {
 

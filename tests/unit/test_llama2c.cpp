@@ -17,7 +17,8 @@
 #include "unit/test_gguf_matchers.hpp"
 
 using namespace headscope;
-using test::format_error;
+using namespace headscope::test::gguf;
+using test::format_matchers::format_error;
 
 namespace {
 struct Header {
@@ -27,7 +28,7 @@ struct Header {
 std::string header_bytes(const Header& h) {
     std::string out;
     for (int32_t v : {h.dim, h.hidden, h.layers, h.heads, h.kv_heads, h.vocab, h.seq_len})
-        out += test::le_u32(static_cast<uint32_t>(v));
+        out += le_u32(static_cast<uint32_t>(v));
     return out;
 }
 
@@ -66,7 +67,7 @@ std::string synthetic(const Header& h) {
     for (const auto& b : run_c_order(h)) total += b.count;
     std::vector<float> values(static_cast<size_t>(total));
     for (size_t k = 0; k < values.size(); ++k) values[k] = static_cast<float>(k);
-    return header_bytes(h) + test::f32_bytes(values);
+    return header_bytes(h) + f32_bytes(values);
 }
 
 std::string write(const test::TempDir& tmp, const std::string& bytes, const std::string& name = "model.bin") {
@@ -246,12 +247,12 @@ TEST_CASE("llama2.c errors: nonsensical headers", "[llama2c][errors]") {
 TEST_CASE("llama2.c errors: other formats and missing files", "[llama2c][errors]") {
     test::TempDir tmp;
     SECTION("newer export.py versions") {
-        const auto p = write(tmp, test::le_u32(0x616b3432) + test::le_u32(2) + std::string(256, '\0'));
+        const auto p = write(tmp, le_u32(0x616b3432) + le_u32(2) + std::string(256, '\0'));
         CHECK_THROWS_MATCHES(Llama2cFile(p), FormatError,
                              format_error(p, {"export.py version 2", "version-0"}));
     }
     SECTION("a GGUF file") {
-        const auto p = write(tmp, test::tiny_llama(3).build(), "model.gguf");
+        const auto p = write(tmp, tiny_llama(3).build(), "model.gguf");
         CHECK_THROWS_MATCHES(Llama2cFile(p), FormatError, format_error(p, {"GGUF file"}));
     }
     SECTION("missing file") {

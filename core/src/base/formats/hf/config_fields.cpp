@@ -7,7 +7,7 @@
 
 #include "headscope/error.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_cfg {
 
 std::string describe_json(const nlohmann::json& j) {
     std::string text = j.dump();
@@ -88,4 +88,4 @@ int ConfigFields::token_id(const char* key, int fallback) const {
     return j->get<int>();
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_cfg

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace headscope::hf {
+namespace headscope::hf_cfg {
 
 class ConfigFields {
 public:
@@ -40,4 +40,4 @@ private:
 // "string \"768\"", "floating-point number 0.5", ... for error messages.
 std::string describe_json(const nlohmann::json& j);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_cfg

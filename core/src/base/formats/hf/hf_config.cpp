@@ -19,7 +19,7 @@ namespace headscope {
 
 namespace {
 
-using hf::ConfigFields;
+using hf_cfg::ConfigFields;
 using nlohmann::json;
 
 constexpr const char* kSupportedTypes = "gpt2, gpt_neox, llama, mistral, qwen2";
@@ -63,7 +63,7 @@ Rope read_rope(const ConfigFields& f, const char* legacy_theta_key, double defau
 
     if (const json* p = f.get("rope_parameters")) {
         if (!p->is_object())
-            f.fail("rope_parameters", fmt::format("expected an object, got {}", hf::describe_json(*p)));
+            f.fail("rope_parameters", fmt::format("expected an object, got {}", hf_cfg::describe_json(*p)));
         refuse_scaling("rope_parameters", *p);
         ConfigFields nested(*p, f.origin() + ": rope_parameters");
         if (nested.has("rope_theta")) rope.theta = nested.positive_number("rope_theta", rope.theta);

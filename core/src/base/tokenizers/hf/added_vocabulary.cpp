@@ -5,7 +5,7 @@
 #include "tokenizers/hf/normalizers.hpp"
 #include "tokenizers/hf/unicode_classes.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer)
     : tokens_(std::move(tokens)) {
@@ -93,4 +93,4 @@ std::vector<AddedVocabulary::Segment> AddedVocabulary::split(std::string_view te
     return out;
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

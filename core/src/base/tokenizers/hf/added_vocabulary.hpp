@@ -12,7 +12,7 @@
 
 #include "tokenizers/hf/pattern.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 class Normalizer;
 
@@ -61,4 +61,4 @@ private:
     Matcher normalized_;
 };
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

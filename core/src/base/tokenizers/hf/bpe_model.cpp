@@ -6,7 +6,7 @@
 
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 // Ids above this are refused: no real vocabulary comes close, and the id -> piece table is
@@ -272,4 +272,4 @@ void BpeModel::tokenize(std::string_view word, std::vector<Piece>& out) const {
     out.insert(out.end(), tokens.begin(), tokens.end());
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -13,7 +13,7 @@
 
 #include "tokenizers/hf/json_reader.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 class BpeModel {
 public:
@@ -65,4 +65,4 @@ private:
     std::unique_ptr<Cache> cache_;
 };
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -4,7 +4,7 @@
 
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 struct ByteLevelTables {
@@ -41,4 +41,4 @@ std::optional<uint8_t> unicode_to_byte(uint32_t code_point) {
     return static_cast<uint8_t>(b);
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

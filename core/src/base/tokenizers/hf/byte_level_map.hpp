@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 // The UTF-8 text of the character that stands for `byte`.
 const std::string& byte_to_unicode(uint8_t byte);
@@ -16,4 +16,4 @@ const std::string& byte_to_unicode(uint8_t byte);
 // The byte a code point stands for, or nullopt when it is not one of the 256 map characters.
 std::optional<uint8_t> unicode_to_byte(uint32_t code_point);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

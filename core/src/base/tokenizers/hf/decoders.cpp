@@ -6,7 +6,7 @@
 #include "tokenizers/hf/pre_tokenizers.hpp"
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 // Replaces every occurrence of `from` in `s` by `to`.
@@ -246,4 +246,4 @@ std::unique_ptr<Decoder> parse_decoder(const Json& config, const JsonReader& rea
                     "BPEDecoder, Sequence)");
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -10,7 +10,7 @@
 
 #include "tokenizers/hf/json_reader.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 class Decoder {
 public:
@@ -26,4 +26,4 @@ public:
 std::unique_ptr<Decoder> parse_decoder(const Json& config, const JsonReader& reader,
                                        const std::string& where);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -3,7 +3,7 @@
 #include "headscope/error.hpp"
 #include "tokenizers/hf/special_tokens.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 constexpr int64_t kMaxAddedTokenId = (int64_t{1} << 24) - 1;
@@ -201,4 +201,4 @@ std::string HfTokenizer::piece(int32_t id) const {
     return pieces_[static_cast<size_t>(id)];
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

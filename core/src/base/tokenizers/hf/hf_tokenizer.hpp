@@ -21,7 +21,7 @@
 #include "tokenizers/hf/normalizers.hpp"
 #include "tokenizers/hf/pre_tokenizers.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 class HfTokenizer final : public Tokenizer {
 public:
@@ -54,4 +54,4 @@ private:
     int32_t eos_id_ = -1;
 };
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

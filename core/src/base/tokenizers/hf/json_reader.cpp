@@ -5,7 +5,7 @@
 #include "headscope/error.hpp"
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 void JsonReader::fail(const std::string& where, const std::string& problem) const {
     throw FormatError(file_, where.empty() ? problem : where + ": " + problem);
@@ -109,4 +109,4 @@ TextPattern JsonReader::pattern(const Json& obj, const char* key, const std::str
     fail(at, "expected {\"String\": ...} or {\"Regex\": ...}");
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

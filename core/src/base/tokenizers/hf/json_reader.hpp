@@ -10,7 +10,7 @@
 
 #include "tokenizers/hf/pattern.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 using Json = nlohmann::json;
 
@@ -48,4 +48,4 @@ private:
     std::string file_;
 };
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -27,14 +27,14 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
     buffer << in.rdbuf();
     if (in.bad()) throw IoError(file.string() + ": read failed");
 
-    hf::Json root;
+    hf_tok::Json root;
     try {
-        root = hf::Json::parse(buffer.str());
-    } catch (const hf::Json::parse_error& e) {
+        root = hf_tok::Json::parse(buffer.str());
+    } catch (const hf_tok::Json::parse_error& e) {
         throw FormatError(file.string(), std::string("not valid JSON: ") + e.what());
     }
     const fs::path config = file.parent_path() / "tokenizer_config.json";
-    return std::make_unique<hf::HfTokenizer>(root, file.string(), config.string());
+    return std::make_unique<hf_tok::HfTokenizer>(root, file.string(), config.string());
 }
 
 }  // namespace headscope

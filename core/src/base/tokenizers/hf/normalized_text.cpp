@@ -4,7 +4,7 @@
 
 #include "tokenizers/hf/byte_level_map.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 NormalizedText::NormalizedText(std::string_view original, size_t original_offset)
     : text_(original), anchor_(original_offset) {
@@ -150,4 +150,4 @@ std::vector<NormalizedText> NormalizedText::split(const std::vector<PatternPiece
     return out;
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

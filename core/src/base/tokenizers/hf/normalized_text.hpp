@@ -11,7 +11,7 @@
 
 #include "tokenizers/hf/pattern.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 // HF's SplitDelimiterBehavior: what happens to the matched runs when splitting.
 enum class SplitBehavior { removed, isolated, merged_with_previous, merged_with_next, contiguous };
@@ -52,4 +52,4 @@ private:
     size_t anchor_ = 0;             // original position when text_ is empty
 };
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

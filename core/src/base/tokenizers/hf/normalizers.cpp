@@ -5,7 +5,7 @@
 
 #include "tokenizers/hf/unicode_classes.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 class SequenceNormalizer final : public Normalizer {
@@ -102,4 +102,4 @@ std::unique_ptr<Normalizer> parse_normalizer(const Json& config, const JsonReade
                     "\" (supported: Sequence, Prepend, Replace, Strip, NFC)");
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -11,7 +11,7 @@
 #include "tokenizers/hf/json_reader.hpp"
 #include "tokenizers/hf/normalized_text.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 class Normalizer {
 public:
@@ -23,4 +23,4 @@ public:
 std::unique_ptr<Normalizer> parse_normalizer(const Json& config, const JsonReader& reader,
                                              const std::string& where);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -9,7 +9,7 @@
 #include "headscope/error.hpp"
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 struct Regex::Compiled {
     pcre2_code* code = nullptr;
@@ -156,4 +156,4 @@ std::vector<PatternPiece> TextPattern::find_matches(std::string_view subject, bo
     return pieces;
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 struct Span {
     size_t begin = 0;
@@ -55,4 +55,4 @@ private:
     std::shared_ptr<const Regex> regex_;
 };
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 const char* const kGpt2SplitPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
@@ -204,4 +204,4 @@ std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const Json& config, const Json
                     "WhitespaceSplit, Sequence)");
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

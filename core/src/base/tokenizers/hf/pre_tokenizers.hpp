@@ -12,7 +12,7 @@
 #include "tokenizers/hf/json_reader.hpp"
 #include "tokenizers/hf/normalized_text.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 // GPT-2's pre-tokenization pattern, as HF's ByteLevel pre-tokenizer uses it.
 extern const char* const kGpt2SplitPattern;
@@ -35,4 +35,4 @@ public:
 std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const Json& config, const JsonReader& reader,
                                                   const std::string& where);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -8,7 +8,7 @@
 
 #include "headscope/error.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 using Lookup = std::function<int32_t(std::string_view)>;
@@ -153,4 +153,4 @@ SpecialTokenIds find_special_token_ids(const Json& root, const Lookup& lookup,
     return {bos.value_or(-1), eos.value_or(-1)};
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -15,7 +15,7 @@
 
 #include "tokenizers/hf/json_reader.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 struct SpecialTokenIds {
     int32_t bos = -1;
@@ -29,4 +29,4 @@ SpecialTokenIds find_special_token_ids(const Json& root,
                                        const std::function<int32_t(std::string_view)>& lookup,
                                        const std::string& tokenizer_config_path);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

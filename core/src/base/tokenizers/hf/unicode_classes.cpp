@@ -3,7 +3,7 @@
 #include "tokenizers/hf/pattern.hpp"
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 namespace {
 
 const Regex& whitespace_run() {
@@ -56,4 +56,4 @@ bool ends_with_word_char(std::string_view text) {
     return starts_with_word_char(text.substr(last_char_begin(text)));
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

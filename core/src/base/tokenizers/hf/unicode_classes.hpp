@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 // Bytes of whitespace at the start of `text`.
 size_t leading_whitespace_length(std::string_view text);
@@ -15,4 +15,4 @@ size_t trailing_whitespace_begin(std::string_view text);
 bool starts_with_word_char(std::string_view text);
 bool ends_with_word_char(std::string_view text);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -1,6 +1,6 @@
 #include "tokenizers/hf/utf8.hpp"
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 Utf8Char next_utf8_char(std::string_view text, size_t pos) {
     const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
@@ -59,4 +59,4 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace headscope::hf {
+namespace headscope::hf_tok {
 
 // Marks a byte that does not start a valid UTF-8 sequence.
 inline constexpr int32_t kInvalidCodePoint = -1;
@@ -28,4 +28,4 @@ void append_utf8(std::string& out, uint32_t code_point);
 // True when the whole string is valid UTF-8.
 bool is_valid_utf8(std::string_view text);
 
-}  // namespace headscope::hf
+}  // namespace headscope::hf_tok
