@@ -42,6 +42,14 @@ public:
     void set_weights(ModelWeights weights);
     int64_t parameter_count() const;
 
+    // Training: makes every stored weight a leaf that requires grad (tied W_U stays a view of
+    // W_E) and returns them for an optimizer. While enabled, forward() re-derives its packed
+    // matrices from the weights on every call so gradients flow to them; after optimizer steps
+    // nothing else needs refreshing. disable_training() freezes the weights again.
+    std::vector<at::Tensor> enable_training();
+    void disable_training();
+    bool training() const { return training_; }
+
     // tokens: [batch, pos] integer ids (every row the same length), or [pos] for one sequence.
     // Returns logits [batch, pos, d_vocab]. Throws UsageError for an empty batch, ids outside
     // the vocabulary, or more positions than n_ctx with learned positions.
@@ -74,6 +82,7 @@ private:
     ComputeOptions options_;
     std::shared_ptr<HookRegistry> hooks_;
     std::unique_ptr<Packed> packed_;
+    bool training_ = false;
 };
 
 }  // namespace headscope

@@ -41,8 +41,58 @@ void HookedTransformer::set_weights(ModelWeights weights) {
 
 int64_t HookedTransformer::parameter_count() const { return headscope::parameter_count(weights_); }
 
-void HookedTransformer::repack() {
+std::vector<at::Tensor> HookedTransformer::enable_training() {
+    std::vector<at::Tensor> params;
+    auto leaf = [&](at::Tensor& t) {
+        if (!t.defined()) return;
+        t = t.detach().requires_grad_(true);
+        params.push_back(t);
+    };
+    const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
+    leaf(weights_.W_E);
+    leaf(weights_.W_pos);
+    for (auto& L : weights_.layers) {
+        for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.W_Q, &L.b_Q, &L.W_K, &L.b_K, &L.W_V, &L.b_V, &L.W_O, &L.b_O,
+                              &L.ln2_w, &L.ln2_b, &L.W_gate, &L.b_gate, &L.W_in, &L.b_in, &L.W_out, &L.b_out})
+            leaf(*t);
+    }
+    leaf(weights_.ln_final_w);
+    leaf(weights_.ln_final_b);
+    if (tied)
+        weights_.W_U = weights_.W_E.t();
+    else
+        leaf(weights_.W_U);
+    leaf(weights_.b_U);
+    training_ = true;
+    return params;
+}
+
+void HookedTransformer::disable_training() {
     torch::NoGradGuard no_grad;
+    ModelWeights frozen = weights_;
+    auto freeze = [](at::Tensor& t) {
+        if (t.defined()) t = t.detach();
+    };
+    const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
+    freeze(frozen.W_E);
+    freeze(frozen.W_pos);
+    for (auto& L : frozen.layers)
+        for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.W_Q, &L.b_Q, &L.W_K, &L.b_K, &L.W_V, &L.b_V, &L.W_O, &L.b_O,
+                              &L.ln2_w, &L.ln2_b, &L.W_gate, &L.b_gate, &L.W_in, &L.b_in, &L.W_out, &L.b_out})
+            freeze(*t);
+    freeze(frozen.ln_final_w);
+    freeze(frozen.ln_final_b);
+    freeze(frozen.b_U);
+    frozen.W_U = tied ? frozen.W_E.t() : frozen.W_U.detach();
+    weights_ = std::move(frozen);
+    training_ = false;
+    repack();
+}
+
+void HookedTransformer::repack() {
+    // Packed matrices are part of the autograd graph while training, constants otherwise.
+    c10::optional<torch::NoGradGuard> no_grad;
+    if (!training_) no_grad.emplace();
     auto p = std::make_unique<Packed>();
     const int64_t d = config_.d_model, dh = config_.d_head;
     auto flat_in = [&](const torch::Tensor& W) {  // [heads, d_model, d_head] -> [d_model, heads*d_head]
@@ -229,6 +279,7 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
         throw UsageError(fmt::format("forward: token id {} is outside the vocabulary [0, {})", lo < 0 ? lo : hi,
                                      config_.d_vocab));
     tokens = tokens.to(options_.device);
+    if (training_) repack();
 
     torch::Tensor x = hooks_->apply(HookSite::embed, -1, weights_.W_E.index_select(0, tokens.reshape({-1})).view({B, T, -1}));
     if (config_.positions == PositionKind::learned) {
