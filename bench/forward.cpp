@@ -1,12 +1,13 @@
 // bench/forward: forward-pass throughput with and without hooks, and achieved GFLOP/s against a
 // plain large matmul measured in the same run.
 //
-// usage: bench_forward [--tokens 256] [--repeats 10] [--shared DIR]
+// usage: bench_forward [--tokens 256] [--repeats 10] [--threads N] [--shared DIR] [--hf-peer on|off]
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -113,17 +114,58 @@ void bench_model(const std::string& label, HookedTransformer& model, int64_t T, 
                gflops / peak, peak);
 }
 
+std::string run_capture(const std::string& command) {
+    std::string out;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+    int status = pclose(pipe);
+    if (status != 0) throw std::runtime_error("command failed: " + command);
+    return out;
+}
+
+// A random HF checkpoint of a real model's shape, run by headscope (caching every pattern) and
+// by the PyTorch-Python eager peer with forward hooks (bench/python_peer.py), same threads.
+void bench_hf_peer(const std::string& label, const std::string& family, const std::string& size_flags,
+                   const std::string& source_dir, int64_t T, int repeats) {
+    const std::string python = "/usr/bin/python3";
+    const std::string dir = "/tmp/headscope-bench-" + family;
+    if (!std::filesystem::exists(dir + "/config.json"))
+        run_capture(python + " " + source_dir + "/tests/reference/hf_reference.py write " + family + " " + dir +
+                    " --seed 1 " + size_flags);
+    LoadedModel m = load_model(dir);
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(1);
+    torch::Tensor tokens = torch::randint(m.model->config().d_vocab, {1, T}, torch::kLong);
+    double ours = median_seconds(repeats, [&] { m.model->run_with_cache(tokens, {"blocks.*.attn.hook_pattern"}); });
+    std::string peer = run_capture(python + " " + source_dir + "/bench/python_peer.py " + dir + " " + std::to_string(T) +
+                                   " " + std::to_string(repeats) + " " + std::to_string(torch::get_num_threads()));
+    double theirs = std::stod(peer.substr(peer.find(':') + 1));
+    fmt::print("{}: {} tokens, caching every attention pattern\n", label, T);
+    fmt::print("  headscope (C++)                  {:9.1f} tokens/s  {:8.2f} ms\n", T / ours, ours * 1e3);
+    fmt::print("  PyTorch-Python eager + hooks     {:9.1f} tokens/s  {:8.2f} ms\n", T / theirs, theirs * 1e3);
+    fmt::print("  ratio headscope / python = {:.2f}x\n", theirs / ours);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     int64_t T = 256;
     int repeats = 10;
+    int threads = 0;
+    bool hf_peer = true;
+    std::string source_dir = HEADSCOPE_SOURCE_DIR;
     std::string shared = HEADSCOPE_SHARED_DIR;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--tokens")) T = std::stoll(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--repeats")) repeats = std::stoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--shared")) shared = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--threads")) threads = std::stoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--hf-peer")) hf_peer = std::strcmp(argv[i + 1], "off") != 0;
     }
+    if (threads > 0) torch::set_num_threads(threads);
     fmt::print("threads: {}\n", torch::get_num_threads());
     double peak = matmul_gflops(repeats);
     fmt::print("peer: 2048x2048 float32 matmul: {:.1f} GFLOP/s\n\n", peak);
@@ -137,5 +179,13 @@ int main(int argc, char** argv) {
     }
     auto big = random_llama(12, 768, 12, 12, 2048, 32000);
     bench_model("random Llama, GPT-2-small size (12 x 768, 12 heads, d_mlp 2048, vocab 32000)", *big, T, repeats, peak);
+    big.reset();
+    if (hf_peer) {
+        fmt::print("\n");
+        bench_hf_peer("GPT-2-small-shaped HF checkpoint (random weights)", "gpt2",
+                      "--d-model 768 --layers 12 --heads 12 --vocab 50257 --ctx 1024", source_dir, T, repeats);
+        bench_hf_peer("Pythia-160M-shaped HF checkpoint (random weights)", "gpt_neox",
+                      "--d-model 768 --layers 12 --heads 12 --vocab 50304 --ctx 2048", source_dir, T, repeats);
+    }
     return 0;
 }

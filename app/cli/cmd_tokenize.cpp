@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "cli_common.hpp"
+#include "headscope/error.hpp"
 
 namespace headscope::cli {
 
@@ -27,9 +30,24 @@ std::string printable(const std::string& s) {
     return out;
 }
 
+// A tokenizer.json file, or a directory holding tokenizer.json but no model weights, is
+// tokenized without loading any model.
+bool is_tokenizer_only(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) return fs::path(path).extension() == ".json";
+    if (!fs::is_directory(path, ec)) return false;
+    return fs::is_regular_file(fs::path(path) / "tokenizer.json", ec) && !fs::exists(fs::path(path) / "config.json", ec);
+}
+
 void run_tokenize(const TokenizeOptions& o) {
-    LoadedModel m = load(o.model);
-    const Tokenizer& tok = *m.tokenizer;
+    std::shared_ptr<const Tokenizer> owned;
+    if (is_tokenizer_only(o.model.model)) {
+        owned = load_hf_tokenizer(o.model.model);
+    } else {
+        owned = load(o.model).tokenizer;
+    }
+    const Tokenizer& tok = *owned;
     Encoding enc = tok.encode(o.text, !o.no_bos && tok.bos_id() >= 0);
     std::vector<std::string> pieces;
     for (int32_t id : enc.ids) pieces.push_back(tok.piece(id));
@@ -56,6 +74,9 @@ void register_tokenize(CLI::App& app) {
     auto opts = std::make_shared<TokenizeOptions>();
     CLI::App* cmd = app.add_subcommand("tokenize", "split text into tokens: ids, pieces and byte offsets");
     add_model_options(*cmd, opts->model);
+    cmd->get_option("MODEL")->description(
+        "a model (llama2.c .bin, .gguf, Hugging Face directory), or just a tokenizer.json file or a directory "
+        "holding one");
     cmd->add_option("TEXT", opts->text, "text to tokenize")->required();
     cmd->add_flag("--json", opts->json, "print JSON {\"ids\":[...],\"tokens\":[...],\"offsets\":[[begin,end],...]}");
     cmd->add_flag("--no-bos", opts->no_bos, "do not prepend the BOS token");

@@ -161,3 +161,17 @@ TEST_CASE("headscope reports bad input with a message and a non-zero exit", "[cl
     CommandResult usage = cli({"generate"});
     CHECK(usage.exit_code != 0);
 }
+
+TEST_CASE("headscope tokenize takes a tokenizer.json or its directory without a model", "[cli][hf_tokenizer]") {
+    const std::string dir = shared_dir() + "/tokenizers/gpt2";
+    for (const std::string& path : {dir, dir + "/tokenizer.json"}) {
+        CommandResult r = cli({"tokenize", path, "Hello world", "--json", "--no-bos"});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        auto j = nlohmann::json::parse(r.out);
+        CHECK(j["ids"] == std::vector<int>{15496, 995});  // GPT-2's published ids
+        CHECK(j["tokens"] == std::vector<std::string>{"Hello", "\u0120world"});
+    }
+    CommandResult bos = cli({"tokenize", dir, "Hello world", "--json"});
+    CHECK(nlohmann::json::parse(bos.out)["ids"] == std::vector<int>{50256, 15496, 995});
+}

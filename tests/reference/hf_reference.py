@@ -137,8 +137,14 @@ def rnd(g, *shape, scale=0.08):
     return torch.randn(*shape, generator=g, dtype=torch.float64) * scale
 
 
+def sizes(a, d, L, H, V, ctx):
+    """Default sizes, overridable with --d-model/--layers/--heads/--vocab/--ctx (benchmarks)."""
+    return (int(a.get("d_model", d)), int(a.get("layers", L)), int(a.get("heads", H)), int(a.get("vocab", V)),
+            int(a.get("ctx", ctx)))
+
+
 def make_gpt2(g, a):
-    d, L, H, V, ctx = 64, 2, 4, 512, 64
+    d, L, H, V, ctx = sizes(a, 64, 2, 4, 512, 64)
     t = {"transformer.wte.weight": rnd(g, V, d, scale=0.3), "transformer.wpe.weight": rnd(g, ctx, d, scale=0.3)}
     for l in range(L):
         p = "transformer.h.%d." % l
@@ -163,7 +169,7 @@ def make_gpt2(g, a):
 
 
 def make_neox(g, a):
-    d, L, H, V, ctx = 64, 2, 4, 512, 64
+    d, L, H, V, ctx = sizes(a, 64, 2, 4, 512, 64)
     dh = d // H
     t = {"gpt_neox.embed_in.weight": rnd(g, V, d, scale=0.3), "embed_out.weight": rnd(g, V, d, scale=0.3)}
     for l in range(L):
@@ -191,7 +197,8 @@ def make_neox(g, a):
 
 
 def make_llama(g, a, model_type):
-    d, L, H, V, ctx, m = 64, 2, 8, 512, 128, 96
+    d, L, H, V, ctx = sizes(a, 64, 2, 8, 512, 128)
+    m = int(a.get("d_mlp", 96))
     K = 2 if a.get("gqa") else H
     dh = d // H
     bias = a.get("bias", False)
