@@ -3,5 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${HEADSCOPE_BUILD_DIR:-$root/build}"
+# ccache: paths relative to the checkout, so every clone shares the cache.
+export CCACHE_BASEDIR="$root"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" "$@"
 cmake --build "$build" -j"$(nproc)"
