@@ -2,14 +2,32 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+
+#include "headscope/default_paths.hpp"
 #include "headscope/error.hpp"
 
 namespace headscope::cli {
 
+namespace {
+std::string g_command_line;
+}
+
+void set_command_line(int argc, char** argv) {
+    g_command_line.clear();
+    for (int i = 0; i < argc; ++i) {
+        std::string arg = argv[i];
+        bool quote = arg.empty() || arg.find_first_of(" \t'\"") != std::string::npos;
+        g_command_line += (i ? " " : "") + (quote ? "'" + arg + "'" : arg);
+    }
+}
+
+const std::string& command_line() { return g_command_line; }
+
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
     cmd.add_option("MODEL", o.model,
-                   "model: a llama2.c .bin checkpoint, a .gguf file or a Hugging Face directory")
-        ->required();
+                   "model: a llama2.c .bin checkpoint, a .gguf file or a Hugging Face directory "
+                   "(default: the built-in tiny-world model, " + default_model_path() + ")");
     cmd.add_option("--tokenizer", o.tokenizer,
                    "llama2.c only: its tokenizer .bin (default: tokenizer.bin or tok<vocab>.bin next to MODEL)");
     cmd.add_option("--device", o.device, "compute device: cpu, cuda, cuda:N")->capture_default_str();
@@ -33,6 +51,13 @@ LoadedModel load(const ModelOptions& o) {
     else if (o.dtype == "bfloat16") lo.compute.dtype = at::kBFloat16;
     else throw UsageError("--dtype: unknown dtype '" + o.dtype + "' (use float32, float64, float16 or bfloat16)");
     if (o.threads > 0) torch::set_num_threads(o.threads);
+    if (o.model.empty()) {
+        const std::string builtin = default_model_path();
+        if (!std::filesystem::exists(builtin))
+            throw UsageError("no MODEL given and the built-in model is missing at " + builtin +
+                             " (set HEADSCOPE_DATA_DIR to the folder holding models/tiny-world, or pass MODEL)");
+        return load_model(builtin, lo);
+    }
     return load_model(o.model, lo);
 }
 

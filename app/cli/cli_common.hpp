@@ -18,7 +18,7 @@ struct ModelOptions {
     int threads = 0;
 };
 
-// Adds MODEL (positional) and --tokenizer/--device/--dtype/--threads to a subcommand.
+// Adds MODEL (optional positional; empty = the built-in tiny-world model) and --tokenizer/--device/--dtype/--threads to a subcommand.
 void add_model_options(CLI::App& command, ModelOptions& options);
 LoadedModel load(const ModelOptions& options);
 
@@ -30,9 +30,22 @@ void add_prompt_options(CLI::App& command, PromptOptions& options, bool required
 // The prompt's ids, with BOS unless --no-bos; an empty prompt gives [BOS].
 std::vector<int32_t> prompt_ids(const Tokenizer& tokenizer, const PromptOptions& options);
 
+// The command line as typed, for provenance (set once by main).
+void set_command_line(int argc, char** argv);
+const std::string& command_line();
+
+// Renders the report of a results file (HTML and/or PDF; empty path = skip).
+void write_report(const std::string& results_h5, const std::string& html, const std::string& pdf);
+
 void register_info(CLI::App& app);
+void register_analyses(CLI::App& app);
+void register_analyze(CLI::App& app);
+void register_report(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_run(CLI::App& app);
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_prompts(CLI::App& app);
 
 }  // namespace headscope::cli
