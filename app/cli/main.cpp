@@ -14,6 +14,13 @@ int main(int argc, char** argv) {
     headscope::cli::register_tokenize(app);
     headscope::cli::register_generate(app);
     headscope::cli::register_run(app);
+    headscope::cli::register_analyses(app);
+    headscope::cli::register_analyze(app);
+    headscope::cli::register_report(app);
+    headscope::cli::set_command_line(argc, argv);
+    headscope::cli::register_train(app);
+    headscope::cli::register_eval(app);
+    headscope::cli::register_prompts(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -158,7 +158,7 @@ TEST_CASE("headscope reports bad input with a message and a non-zero exit", "[cl
     CHECK(badcache.err.find("blocks.99.nothing") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(tmp.file("x.h5")));
 
-    CommandResult usage = cli({"generate"});
+    CommandResult usage = cli({"generate", "--no-such-option"});
     CHECK(usage.exit_code != 0);
 }
 

@@ -18,7 +18,7 @@ namespace headscope {
 
 using AttributeValue = std::variant<std::string, int64_t, double>;
 
-enum class ElementType { f32, i64 };
+enum class ElementType { f32, i64, f64 };
 
 class ActivationStoreWriter {
 public:
@@ -34,6 +34,7 @@ public:
     // contain dots (hook names are used verbatim as dataset names).
     void write_f32(const std::string& dataset, const std::vector<int64_t>& shape, const float* data);
     void write_i64(const std::string& dataset, const std::vector<int64_t>& shape, const int64_t* data);
+    void write_f64(const std::string& dataset, const std::vector<int64_t>& shape, const double* data);
     // Flushes, closes and renames the temporary file to the final path.
     void commit();
     const std::string& path() const;
@@ -62,6 +63,8 @@ public:
     DatasetInfo info(const std::string& dataset) const;
     std::vector<float> read_f32(const std::string& dataset) const;
     std::vector<int64_t> read_i64(const std::string& dataset) const;
+    // Any floating-point dataset (f32 or f64), converted to double.
+    std::vector<double> read_f64(const std::string& dataset) const;
     // Hyperslab: start/count per dimension (count == -1: to the end).
     std::vector<float> read_f32(const std::string& dataset, const std::vector<int64_t>& start,
                                 const std::vector<int64_t>& count) const;

@@ -38,6 +38,7 @@ struct DatasetMeta {
     bool exact_f32 = false;  // IEEE 32-bit float (any byte order)
     bool exact_i64 = false;  // 64-bit two's complement signed integer (any byte order)
     std::string type_description;
+    bool is_float = false;
 };
 
 DatasetMeta describe_dataset(hid_t dset, const std::string& name, const std::string& file) {
@@ -50,7 +51,8 @@ DatasetMeta describe_dataset(hid_t dset, const std::string& name, const std::str
     size_t size = H5Tget_size(type.get());
     meta.exact_f32 = cls == H5T_FLOAT && size == 4;
     meta.exact_i64 = cls == H5T_INTEGER && size == 8 && H5Tget_sign(type.get()) == H5T_SGN_2;
-    meta.info.type = cls == H5T_INTEGER ? ElementType::i64 : ElementType::f32;
+    meta.info.type = cls == H5T_INTEGER ? ElementType::i64 : (cls == H5T_FLOAT && size == 8 ? ElementType::f64 : ElementType::f32);
+    meta.is_float = cls == H5T_FLOAT;
     meta.type_description = store::describe_type(type.get());
 
     H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
@@ -247,6 +249,11 @@ struct ActivationStoreReader::Impl {
 
     // Checks that `meta` holds `wanted` values exactly.
     void require_type(const DatasetMeta& meta, ElementType wanted) const {
+        if (wanted == ElementType::f64) {
+            if (meta.is_float) return;
+            throw UsageError(fmt::format("{}: dataset '{}' holds {} values, not floating point", path, meta.info.name,
+                                         meta.type_description));
+        }
         bool exact = wanted == ElementType::f32 ? meta.exact_f32 : meta.exact_i64;
         if (exact) return;
         const char* wanted_name = wanted == ElementType::f32 ? "f32" : "i64";
@@ -338,6 +345,10 @@ std::vector<float> ActivationStoreReader::read_f32(const std::string& dataset) c
 
 std::vector<int64_t> ActivationStoreReader::read_i64(const std::string& dataset) const {
     return impl_->read_whole<int64_t>(dataset, ElementType::i64, H5T_NATIVE_INT64);
+}
+
+std::vector<double> ActivationStoreReader::read_f64(const std::string& dataset) const {
+    return impl_->read_whole<double>(dataset, ElementType::f64, H5T_NATIVE_DOUBLE);
 }
 
 std::vector<float> ActivationStoreReader::read_f32(const std::string& dataset, const std::vector<int64_t>& start,

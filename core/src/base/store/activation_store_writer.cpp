@@ -248,6 +248,11 @@ void ActivationStoreWriter::write_i64(const std::string& dataset, const std::vec
     impl_->write(dataset, shape, data, H5T_STD_I64LE, H5T_NATIVE_INT64, "i64");
 }
 
+void ActivationStoreWriter::write_f64(const std::string& dataset, const std::vector<int64_t>& shape,
+                                      const double* data) {
+    impl_->write(dataset, shape, data, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, "f64");
+}
+
 void ActivationStoreWriter::set_attribute(const std::string& object, const std::string& key,
                                           const AttributeValue& value) {
     Impl& m = *impl_;

@@ -1,0 +1,30 @@
+// Building head_attribution's result items: head grids, the top-heads table, summary lines.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "headscope/sdk/result.hpp"
+
+namespace headscope::attribution {
+
+// Mean over prompts of per-head scores (rows of equal length); empty when there are no rows.
+std::vector<double> mean_rows(const std::vector<std::vector<double>>& rows);
+
+HeadGrid make_grid(std::string key, std::string title, std::string description, int layers, int heads,
+                   std::vector<double> values, Scale scale = Scale::diverging);
+
+// "L2H3 +1.52, L1H0 +0.80, L2H1 -0.41": the n heads with the largest |value|.
+std::string top_heads_text(const std::vector<double>& values, int heads, size_t n);
+
+// Indices of values sorted by decreasing |value|.
+std::vector<size_t> order_by_magnitude(const std::vector<double>& values);
+
+struct NamedScores {
+    std::string column;
+    std::vector<double> values;  // one per head
+};
+// Top-k heads by |primary| with every part's score in its own column.
+Table top_heads_table(const std::vector<NamedScores>& parts, size_t primary, int heads, size_t k);
+
+}  // namespace headscope::attribution

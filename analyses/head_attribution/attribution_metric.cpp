@@ -1,0 +1,85 @@
+#include "head_attribution/attribution_metric.hpp"
+
+#include <fmt/format.h>
+
+namespace headscope::attribution {
+
+MetricKind parse_metric(const std::string& text) {
+    if (text == "answer_logit") return MetricKind::answer_logit;
+    if (text == "logit_diff") return MetricKind::logit_diff;
+    if (text == "loss") return MetricKind::loss;
+    throw UsageError(fmt::format("unknown metric '{}' (expected answer_logit, logit_diff or loss)", text));
+}
+
+const char* describe(MetricKind kind) {
+    switch (kind) {
+        case MetricKind::answer_logit: return "logit(answer)";
+        case MetricKind::logit_diff: return "logit(answer) - logit(alternative)";
+        case MetricKind::loss: return "loss -log p(answer)";
+    }
+    return "?";
+}
+
+torch::Tensor metric_values(const torch::Tensor& logits, MetricKind kind, const Target& target) {
+    torch::Tensor last = logits.select(1, logits.size(1) - 1);  // [B, V]
+    switch (kind) {
+        case MetricKind::answer_logit: return last.select(1, target.answer);
+        case MetricKind::logit_diff: return last.select(1, target.answer) - last.select(1, target.alternative);
+        case MetricKind::loss: return -torch::log_softmax(last.to(torch::kDouble), -1).select(1, target.answer);
+    }
+    return {};
+}
+
+double metric_value(const torch::Tensor& logits, MetricKind kind, const Target& target) {
+    return metric_values(logits, kind, target)[0].item<double>();
+}
+
+Target resolve_target(const TokenizedPrompt& prompt, const torch::Tensor& final_logits, MetricKind kind) {
+    Target t;
+    const int64_t V = final_logits.size(0);
+    t.answer = prompt.answer_id;
+    if (t.answer < 0 || t.answer >= V) {
+        t.answer = final_logits.argmax().item<int64_t>();
+        t.answer_from_model = true;
+    }
+    if (kind != MetricKind::logit_diff) return t;
+    t.alternative = prompt.alternative_id;
+    if (t.alternative < 0 || t.alternative >= V || t.alternative == t.answer) {
+        torch::Tensor others = final_logits.to(torch::kDouble).clone();
+        others[t.answer] = -std::numeric_limits<double>::infinity();
+        t.alternative = others.argmax().item<int64_t>();
+        t.alternative_from_model = true;
+    }
+    return t;
+}
+
+torch::Tensor vocab_direction(const torch::Tensor& final_logits, MetricKind kind, const Target& target) {
+    const int64_t V = final_logits.size(0);
+    torch::Tensor g = torch::zeros({V}, torch::kDouble);
+    switch (kind) {
+        case MetricKind::answer_logit: g[target.answer] = 1.0; break;
+        case MetricKind::logit_diff:
+            g[target.answer] = 1.0;
+            g[target.alternative] = -1.0;
+            break;
+        case MetricKind::loss:
+            g = torch::softmax(final_logits.detach().to(torch::kDouble).cpu(), -1);
+            g[target.answer] -= 1.0;
+            break;
+    }
+    return g;
+}
+
+std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
+
+std::string token_label(const Tokenizer& tokenizer, int64_t id) {
+    if (id >= 0 && id < tokenizer.vocab_size()) {
+        try {
+            return tokenizer.token_text(static_cast<int32_t>(id));
+        } catch (const Error&) {
+        }
+    }
+    return fmt::format("<id {}>", id);
+}
+
+}  // namespace headscope::attribution

@@ -1,0 +1,64 @@
+// The four parts of head_attribution, each for one prompt: direct logit attribution, per-head
+// patching (ablation and activation patching, batched over heads), attribution patching.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "head_attribution/attribution_metric.hpp"
+#include "headscope/sdk/analysis.hpp"
+
+namespace headscope::attribution {
+
+// --- (a) direct logit attribution --------------------------------------------------------
+// Hooks a clean run must cache for it.
+std::vector<std::string> dla_hooks(const ModelConfig& config);
+
+struct DlaComponent {
+    std::string name;  // "embed", "pos_embed", "mlp 0", ..., "biases"
+    double value = 0;
+};
+
+struct DlaPrompt {
+    std::vector<double> heads;  // [n_layers * n_heads]
+    std::vector<DlaComponent> components;  // every non-head component, in a fixed order
+    double constant = 0;       // final-norm bias and b_U terms (not attributable to a component)
+    double metric_linear = 0;  // direction · final logits: what the components + constant add up to
+    double error = 0;          // |sum of components + constant − metric_linear|
+};
+
+// Every head's output z·W_O, every MLP's output (without b_out), the embeddings and the summed
+// biases at the last position, projected on W_U·direction through the final norm with its scale
+// frozen from the run (LayerNorm: each component centred first). `direction` is the metric's
+// direction in vocabulary space (vocab_direction). float64 throughout.
+DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedRun& run, const torch::Tensor& direction);
+
+// --- (b), (d) per-head patching ----------------------------------------------------------
+// Runs `tokens` once per head (batched), replacing that head's z (at the last position only,
+// or at every position) by source(layer), a tensor broadcastable to [1, T, H, d_head]; returns
+// the metric of every run, [n_layers * n_heads].
+using LayerSource = std::function<torch::Tensor(int layer)>;
+std::vector<double> patch_each_head(HookedTransformer& model, const torch::Tensor& tokens, const LayerSource& source,
+                                    bool final_only, MetricKind kind, const Target& target,
+                                    const std::function<void()>& check_cancelled);
+
+// --- (c) attribution patching ------------------------------------------------------------
+struct AttributionPrompt {
+    std::vector<double> heads;  // [n_layers * n_heads]: ∂metric/∂z at the corrupted run · (z_clean − z_corrupted)
+    double corrupted_metric = 0;
+};
+// One forward and one backward pass of the corrupted run. clean_z[l]: the clean run's hook_z of
+// layer l, [1, T, H, d_head] (T equal to the corrupted run's when !final_only).
+AttributionPrompt attribution_patching(HookedTransformer& model, const torch::Tensor& corrupted_tokens,
+                                       const std::vector<torch::Tensor>& clean_z, bool final_only, MetricKind kind,
+                                       const Target& target);
+
+// --- statistics --------------------------------------------------------------------------
+// Spearman's rank correlation (average ranks for ties); NaN when either side is constant.
+double spearman(const std::vector<double>& a, const std::vector<double>& b);
+double pearson(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace headscope::attribution

@@ -1,0 +1,84 @@
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "head_attribution/attribution_parts.hpp"
+#include "headscope/hook_names.hpp"
+
+namespace headscope::attribution {
+
+std::vector<std::string> dla_hooks(const ModelConfig& config) {
+    std::vector<std::string> hooks{hook_name(HookKey{HookSite::embed, -1}), "blocks.*.attn.hook_z"};
+    if (config.positions == PositionKind::learned) hooks.push_back(hook_name(HookKey{HookSite::pos_embed, -1}));
+    if (!config.attn_only) hooks.push_back("blocks.*.hook_mlp_out");
+    if (config.final_norm) hooks.push_back(hook_name(HookKey{HookSite::ln_final_scale, -1}));
+    return hooks;
+}
+
+namespace {
+torch::Tensor f64(const at::Tensor& t) { return t.detach().to(torch::kCPU, torch::kDouble); }
+}  // namespace
+
+DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedRun& run, const torch::Tensor& direction) {
+    torch::NoGradGuard no_grad;
+    const ModelConfig& cfg = model.config();
+    const ModelWeights& W = model.weights();
+    const ActivationCache& cache = run.cache;
+    const torch::Tensor g = direction.to(torch::kDouble);
+
+    // u: the metric's direction in the residual stream after the final norm.
+    const torch::Tensor u = torch::mv(f64(W.W_U), g);
+    DlaPrompt out;
+    out.constant = W.b_U.defined() ? torch::dot(f64(W.b_U), g).item<double>() : 0.0;
+    torch::Tensor w = u;
+    if (cfg.final_norm) {
+        // The norm's scale is frozen from the run, which makes the final norm linear.
+        const double scale = f64(cache.at(HookSite::ln_final_scale)).select(1, -1).reshape({-1})[0].item<double>();
+        w = u * f64(W.ln_final_w) / scale;
+        if (W.ln_final_b.defined()) out.constant += torch::dot(f64(W.ln_final_b), u).item<double>();
+    }
+    const bool centre = cfg.final_norm && cfg.norm == NormKind::layer;
+    auto project = [&](torch::Tensor c) {  // [..., d_model] -> [...]
+        if (centre) c = c - c.mean(-1, true);
+        return torch::matmul(c, w);
+    };
+    auto last = [&](HookSite site, int layer) { return f64(cache.at(site, layer)).select(0, 0).select(0, -1); };
+
+    double total = 0;
+    auto add = [&](std::string name, double value) {
+        out.components.push_back({std::move(name), value});
+        total += value;
+    };
+    add("embed", project(last(HookSite::embed, -1)).item<double>());
+    if (cfg.positions == PositionKind::learned) add("pos_embed", project(last(HookSite::pos_embed, -1)).item<double>());
+
+    torch::Tensor biases = torch::zeros({cfg.d_model}, torch::kDouble);
+    out.heads.reserve(static_cast<size_t>(cfg.n_layers * cfg.n_heads));
+    for (int l = 0; l < cfg.n_layers; ++l) {
+        const LayerWeights& L = W.layers[static_cast<size_t>(l)];
+        torch::Tensor z = last(HookSite::attn_z, l);                                // [H, dh]
+        torch::Tensor per_head = torch::einsum("hd,hdm->hm", {z, f64(L.W_O)});      // [H, d]
+        torch::Tensor contrib = project(per_head);                                  // [H]
+        for (int h = 0; h < cfg.n_heads; ++h) {
+            double v = contrib[h].item<double>();
+            out.heads.push_back(v);
+            total += v;
+        }
+        if (L.b_O.defined()) biases += f64(L.b_O);
+        if (!cfg.attn_only) {
+            torch::Tensor mlp = last(HookSite::mlp_out, l);
+            if (L.b_out.defined()) {
+                mlp = mlp - f64(L.b_out);
+                biases += f64(L.b_out);
+            }
+            add(fmt::format("mlp {}", l), project(mlp).item<double>());
+        }
+    }
+    add("biases", project(biases).item<double>());
+
+    out.metric_linear = torch::dot(f64(run.logits).select(0, 0).select(0, -1), g).item<double>();
+    out.error = std::abs(total + out.constant - out.metric_linear);
+    return out;
+}
+
+}  // namespace headscope::attribution

@@ -1,0 +1,185 @@
+// head_detectors: previous-token, duplicate-token and induction scores of every head, measured
+// on generated sequences BOS + R random tokens + the same R tokens (and, when prompts are
+// given, also on the prompts).
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "head_detectors/pattern_scores.hpp"
+#include "headscope/hook_names.hpp"
+#include "headscope/sdk/analysis.hpp"
+#include "headscope/seeded_rng.hpp"
+
+namespace headscope {
+
+namespace {
+
+using detectors::kDuplicate;
+using detectors::kInduction;
+using detectors::kPrevious;
+
+std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
+
+const char* kPatternGlob = "blocks.*.attn.hook_pattern";
+
+struct Detector {
+    const char* key;
+    const char* title;
+    const char* description;
+};
+const Detector kDetectors[3] = {
+    {"previous_token_score", "Previous-token score",
+     "Mean attention from each position to the position right before it."},
+    {"duplicate_token_score", "Duplicate-token score",
+     "Mean attention from a token to the earlier positions holding the same token (over the tokens that occurred "
+     "before)."},
+    {"induction_score", "Induction score",
+     "Mean attention from a token to the position right after an earlier occurrence of the same token (over the "
+     "tokens that occurred before): the pattern of an induction head."},
+};
+
+// Sums of the three detectors over every layer: sum [L, 3, H], count [3].
+struct Totals {
+    at::Tensor sum, count;
+};
+
+void accumulate(Totals& t, int layer, const detectors::PatternScores& s) {
+    t.sum[layer] += s.sum;
+    if (layer == 0) t.count += s.count;
+}
+
+class HeadDetectors : public Analysis {
+public:
+    std::string id() const override { return "head_detectors"; }
+    std::string title() const override { return "Head detectors"; }
+    std::string version() const override { return "1.0"; }
+    std::string description() const override {
+        return "Previous-token, duplicate-token and induction scores of every head from its attention patterns, on "
+               "generated sequences of BOS + seq_len random tokens + the same seq_len tokens (TransformerLens' "
+               "induction test); with prompts, the same scores on the prompts too.";
+    }
+    std::vector<ParamSpec> parameters() const override {
+        return {
+            {"seq_len", ParamType::integer, "50", "random tokens per segment (each sequence repeats it once)", {}, 2,
+             100000},
+            {"batch", ParamType::integer, "4", "random sequences", {}, 1, 4096},
+            {"seed", ParamType::integer, "0", "seed of the random tokens", {}, 0, 9.0e15},
+        };
+    }
+    std::vector<std::string> hooks(const ModelConfig&, const ParamValues&) const override { return {kPatternGlob}; }
+    bool needs_prompts() const override { return false; }
+
+    Result run(AnalysisContext& ctx) override {
+        torch::NoGradGuard no_grad;
+        const ModelConfig& c = ctx.config();
+        const int L = c.n_layers, H = c.n_heads;
+        const at::Tensor tokens = random_repeated_tokens(ctx);
+
+        Result result;
+        ctx.step(0.0, "random repeated sequences");
+        Totals random{at::zeros({L, 3, H}, at::kDouble), at::zeros({3}, at::kDouble)};
+        {
+            CachedRun run = ctx.model.run_with_cache(tokens, {kPatternGlob});
+            for (int l = 0; l < L; ++l)
+                accumulate(random, l, detectors::pattern_scores(tokens, run.cache.at(HookSite::attn_pattern, l)));
+        }
+        add_grids(result, random, L, H, "", " Measured on random repeated sequences.");
+
+        if (!ctx.prompts.empty()) {
+            Totals prompts{at::zeros({L, 3, H}, at::kDouble), at::zeros({3}, at::kDouble)};
+            for (size_t i = 0; i < ctx.prompts.size(); ++i) {
+                ctx.step(0.5 + 0.5 * static_cast<double>(i) / static_cast<double>(ctx.prompts.size()),
+                         fmt::format("prompt {}/{}", i + 1, ctx.prompts.size()));
+                const CachedRun& run = ctx.clean_run(i);
+                const at::Tensor t = ctx.tokens(i);
+                for (int l = 0; l < L; ++l)
+                    accumulate(prompts, l, detectors::pattern_scores(t, run.cache.at(HookSite::attn_pattern, l)));
+            }
+            add_grids(result, prompts, L, H, "_prompts", " Measured on the prompts.");
+        }
+
+        for (int d : {kInduction, kPrevious, kDuplicate}) {
+            if (const HeadGrid* g = result.head_grid(kDetectors[d].key))
+                result.summary.push_back(fmt::format("{}: {}", kDetectors[d].title, top_heads(*g, 3)));
+        }
+        ctx.step(1.0, "done");
+        return result;
+    }
+
+private:
+    // [batch, 1 + 2R] (or [batch, 2R] without a BOS token): BOS, R tokens drawn without repetition
+    // from the vocabulary minus BOS/EOS (with repetition when it is smaller than R), the same R.
+    static at::Tensor random_repeated_tokens(const AnalysisContext& ctx) {
+        const ModelConfig& c = ctx.config();
+        const int64_t R = ctx.params.get_int("seq_len"), B = ctx.params.get_int("batch");
+        int64_t bos = ctx.tokenizer.bos_id() >= 0 ? ctx.tokenizer.bos_id() : c.bos_token_id;
+        if (bos >= c.d_vocab) bos = -1;
+        const int64_t T = 2 * R + (bos >= 0 ? 1 : 0);
+        if (c.positions == PositionKind::learned && T > c.n_ctx)
+            throw UsageError(fmt::format("head_detectors: sequences of {} tokens (seq_len {} twice{}) exceed the "
+                                         "model's context of {}; lower seq_len to at most {}",
+                                         T, R, bos >= 0 ? " plus BOS" : "", c.n_ctx, (c.n_ctx - (bos >= 0 ? 1 : 0)) / 2));
+        const int64_t vocab = std::min<int64_t>(c.d_vocab, ctx.tokenizer.vocab_size() > 0 ? ctx.tokenizer.vocab_size()
+                                                                                            : c.d_vocab);
+        std::vector<int64_t> pool;
+        for (int64_t id = 0; id < vocab; ++id)
+            if (id != bos && id != ctx.tokenizer.eos_id() && id != c.eos_token_id && id != ctx.tokenizer.bos_id())
+                pool.push_back(id);
+        if (pool.empty()) throw UsageError("head_detectors: the vocabulary has no ordinary tokens to sample");
+        SeededRng rng(static_cast<uint64_t>(ctx.params.get_int("seed")));
+        std::vector<int64_t> ids;
+        ids.reserve(static_cast<size_t>(B * T));
+        for (int64_t b = 0; b < B; ++b) {
+            std::vector<int64_t> seg;
+            if (static_cast<int64_t>(pool.size()) >= R) {
+                for (size_t i : rng.distinct(pool.size(), static_cast<size_t>(R))) seg.push_back(pool[i]);
+            } else {
+                for (int64_t i = 0; i < R; ++i) seg.push_back(rng.pick(pool));
+            }
+            if (bos >= 0) ids.push_back(bos);
+            ids.insert(ids.end(), seg.begin(), seg.end());
+            ids.insert(ids.end(), seg.begin(), seg.end());
+        }
+        return torch::tensor(ids, torch::kLong).view({B, T});
+    }
+
+    static void add_grids(Result& result, const Totals& t, int L, int H, const std::string& suffix,
+                          const std::string& where) {
+        for (int d : {kInduction, kPrevious, kDuplicate}) {
+            const double n = t.count[d].item<double>();
+            if (n <= 0) continue;  // e.g. no token repeats in any prompt
+            const at::Tensor v = (t.sum.select(1, d) / n).contiguous();  // [L, H]
+            HeadGrid g;
+            g.key = kDetectors[d].key + suffix;
+            g.title = kDetectors[d].title + std::string(suffix.empty() ? "" : " (prompts)");
+            g.description = kDetectors[d].description + where;
+            g.layers = L;
+            g.heads = H;
+            g.values.assign(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+            result.items.push_back(std::move(g));
+        }
+    }
+
+    static std::string top_heads(const HeadGrid& g, int count) {
+        std::vector<size_t> order(g.values.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return g.values[a] > g.values[b]; });
+        std::string out;
+        for (size_t i = 0; i < order.size() && i < static_cast<size_t>(count); ++i)
+            out += fmt::format("{}{} {:.3f}", i ? ", " : "",
+                               head_label(static_cast<int>(order[i]) / g.heads, static_cast<int>(order[i]) % g.heads),
+                               g.values[order[i]]);
+        return out;
+    }
+};
+
+}  // namespace
+
+void register_head_detectors(AnalysisRegistry& registry) {
+    registry.add([] { return std::make_unique<HeadDetectors>(); });
+}
+
+}  // namespace headscope

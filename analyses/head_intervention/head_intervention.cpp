@@ -1,0 +1,179 @@
+// head_intervention: zero-ablate or scale chosen heads' z (at every position) and report how
+// the answer's probability, the logit difference answer − alternative and the top-k next tokens
+// change, per prompt and averaged.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "head_attribution/attribution_metric.hpp"
+#include "headscope/interventions.hpp"
+#include "headscope/sdk/analysis.hpp"
+
+namespace headscope {
+
+namespace {
+using attribution::head_label;
+using attribution::MetricKind;
+using attribution::Target;
+
+struct Snapshot {
+    double p_answer = 0;
+    double logit_diff = 0;
+    std::vector<int64_t> top_ids;
+    std::vector<double> top_probs;
+};
+
+Snapshot snapshot(const torch::Tensor& final_logits, const Target& t, int64_t k) {
+    torch::Tensor logits = final_logits.detach().to(torch::kCPU, torch::kDouble);
+    torch::Tensor probs = torch::softmax(logits, -1);
+    Snapshot s;
+    s.p_answer = probs[t.answer].item<double>();
+    s.logit_diff = (logits[t.answer] - logits[t.alternative]).item<double>();
+    auto [values, ids] = probs.topk(std::min<int64_t>(k, probs.size(0)));
+    for (int64_t i = 0; i < ids.size(0); ++i) {
+        s.top_ids.push_back(ids[i].item<int64_t>());
+        s.top_probs.push_back(values[i].item<double>());
+    }
+    return s;
+}
+
+class HeadInterventionAnalysis : public Analysis {
+public:
+    std::string id() const override { return "head_intervention"; }
+    std::string title() const override { return "Head intervention"; }
+    std::string version() const override { return "1.0"; }
+    std::string description() const override {
+        return "Zero-ablate or scale chosen heads' outputs (z) and report the change of the answer's probability, the "
+               "logit difference and the top next tokens, per prompt and averaged.";
+    }
+    std::vector<ParamSpec> parameters() const override {
+        return {
+            {"heads", ParamType::heads, "", "heads to edit, as layer.head pairs: 1.4,2.0", {}, -1e300, 1e300},
+            {"mode", ParamType::choice, "scale", "scale (z *= scale) or zero (z := 0)", {"scale", "zero"}},
+            {"scale", ParamType::real, "0", "factor for mode=scale (0 is zero ablation, 1 changes nothing)", {}, -1e6, 1e6},
+            {"top_k", ParamType::integer, "5", "next tokens listed before and after", {}, 1, 100},
+        };
+    }
+    Result run(AnalysisContext& ctx) override;
+};
+
+Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
+    const ModelConfig& cfg = ctx.config();
+    const std::vector<HeadRef> heads = ctx.params.get_heads("heads");
+    if (heads.empty())
+        throw UsageError("head_intervention.heads: choose the heads to edit, e.g. --set head_intervention.heads=1.4,2.0");
+    for (const auto& h : heads)
+        if (h.layer < 0 || h.layer >= cfg.n_layers || h.head < 0 || h.head >= cfg.n_heads)
+            throw UsageError(fmt::format("head_intervention.heads: head {} does not exist (the model has layers 0..{} with "
+                                         "heads 0..{})",
+                                         to_string(h), cfg.n_layers - 1, cfg.n_heads - 1));
+    const bool zero = ctx.params.get_text("mode") == "zero";
+    const double factor = zero ? 0.0 : ctx.params.get_real("scale");
+    const int64_t k = ctx.params.get_int("top_k");
+
+    std::vector<HeadIntervention> edits;
+    std::vector<double> grid(static_cast<size_t>(cfg.n_layers * cfg.n_heads), 1.0);
+    std::vector<std::string> labels;
+    for (const auto& h : heads) {
+        HeadIntervention e;
+        e.layer = h.layer;
+        e.head = h.head;
+        e.mode = zero ? InterventionMode::zero : InterventionMode::scale;
+        e.factor = factor;
+        edits.push_back(e);
+        grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] = factor;
+        labels.push_back(head_label(h.layer, h.head));
+    }
+    const std::vector<NamedHook> hooks = head_interventions(edits);
+    const std::string edit_text = zero ? fmt::format("zero-ablating {}", fmt::join(labels, ", "))
+                                       : fmt::format("scaling {} by {:g}", fmt::join(labels, ", "), factor);
+
+    Result result;
+    Table per_prompt;
+    per_prompt.key = "per_prompt";
+    per_prompt.title = "Effect per prompt";
+    per_prompt.description = fmt::format("The answer's probability and the logit difference answer − alternative at the "
+                                         "final position, before and after {} (z at every position).",
+                                         edit_text);
+    per_prompt.columns = {"prompt", "text", "answer", "alternative", "p_answer_before", "p_answer_after", "p_answer_change",
+                          "logit_diff_before", "logit_diff_after", "logit_diff_change", "top1_before", "top1_after",
+                          "kl_divergence"};
+    Table top;
+    top.key = "top_tokens";
+    top.title = "Top next tokens";
+    top.description = fmt::format("The {} most probable next tokens at the final position before and after {}.", k, edit_text);
+    top.columns = {"prompt", "rank", "token_before", "p_before", "token_after", "p_after"};
+
+    const size_t N = ctx.prompts.size();
+    double sum_p0 = 0, sum_p1 = 0, sum_d0 = 0, sum_d1 = 0, sum_kl = 0;
+    size_t top1_changed = 0, correct0 = 0, correct1 = 0, from_model = 0;
+    auto text = [&](int64_t id) { return attribution::token_label(ctx.tokenizer, id); };
+    for (size_t i = 0; i < N; ++i) {
+        ctx.step(static_cast<double>(i) / static_cast<double>(N), fmt::format("prompt {}/{}", i + 1, N));
+        torch::NoGradGuard no_grad;
+        torch::Tensor before = ctx.clean_run(i).logits[0][-1];
+        torch::Tensor after = ctx.model.run_with_hooks(ctx.tokens(i), hooks)[0][-1];
+        const Target t = attribution::resolve_target(ctx.prompts[i], before, MetricKind::logit_diff);
+        from_model += t.answer_from_model || t.alternative_from_model;
+        const Snapshot s0 = snapshot(before, t, k), s1 = snapshot(after, t, k);
+        torch::Tensor lp0 = torch::log_softmax(before.to(torch::kDouble), -1), lp1 = torch::log_softmax(after.to(torch::kDouble), -1);
+        const double kl = (lp0.exp() * (lp0 - lp1)).sum().item<double>();
+        sum_p0 += s0.p_answer, sum_p1 += s1.p_answer, sum_d0 += s0.logit_diff, sum_d1 += s1.logit_diff, sum_kl += kl;
+        top1_changed += s0.top_ids[0] != s1.top_ids[0];
+        correct0 += s0.top_ids[0] == t.answer;
+        correct1 += s1.top_ids[0] == t.answer;
+        per_prompt.rows.push_back({static_cast<int64_t>(i), ctx.prompts[i].example.prompt, text(t.answer), text(t.alternative),
+                                   s0.p_answer, s1.p_answer, s1.p_answer - s0.p_answer, s0.logit_diff, s1.logit_diff,
+                                   s1.logit_diff - s0.logit_diff, text(s0.top_ids[0]), text(s1.top_ids[0]), kl});
+        for (size_t r = 0; r < s0.top_ids.size(); ++r)
+            top.rows.push_back({static_cast<int64_t>(i), static_cast<int64_t>(r + 1), text(s0.top_ids[r]), s0.top_probs[r],
+                                text(s1.top_ids[r]), s1.top_probs[r]});
+    }
+    const double n = static_cast<double>(N);
+    Table averages;
+    averages.key = "averages";
+    averages.title = "Averages over the prompts";
+    averages.description = fmt::format("Means over {} prompt(s), before and after {}.", N, edit_text);
+    averages.columns = {"quantity", "before", "after", "change"};
+    averages.rows.push_back({std::string("p(answer)"), sum_p0 / n, sum_p1 / n, (sum_p1 - sum_p0) / n});
+    averages.rows.push_back({std::string("logit difference"), sum_d0 / n, sum_d1 / n, (sum_d1 - sum_d0) / n});
+    averages.rows.push_back({std::string("top-1 is the answer"), static_cast<double>(correct0) / n,
+                             static_cast<double>(correct1) / n, (static_cast<double>(correct1) - static_cast<double>(correct0)) / n});
+    averages.rows.push_back({std::string("KL(before || after)"), 0.0, sum_kl / n, sum_kl / n});
+
+    HeadGrid g;
+    g.key = "head_factor";
+    g.title = "Factor applied to each head's z";
+    g.description = "1 for heads left alone; the scale (0 for zero ablation) for the edited heads.";
+    g.layers = cfg.n_layers;
+    g.heads = cfg.n_heads;
+    g.values = std::move(grid);
+    g.scale = Scale::diverging;
+
+    result.summary.push_back(fmt::format("{} over {} prompt(s):", edit_text, N));
+    result.summary.push_back(fmt::format("  mean p(answer) {:.4f} -> {:.4f} ({:+.4f})", sum_p0 / n, sum_p1 / n, (sum_p1 - sum_p0) / n));
+    result.summary.push_back(
+        fmt::format("  mean logit difference {:.4f} -> {:.4f} ({:+.4f})", sum_d0 / n, sum_d1 / n, (sum_d1 - sum_d0) / n));
+    result.summary.push_back(fmt::format("  top-1 prediction changed on {} of {} prompt(s); mean KL {:.4g} nats", top1_changed,
+                                         N, sum_kl / n));
+    if (from_model)
+        result.summary.push_back(fmt::format("  {} prompt(s) lack an answer or alternative: the clean run's top tokens are used",
+                                             from_model));
+    result.items.push_back(std::move(g));
+    result.items.push_back(std::move(averages));
+    result.items.push_back(std::move(per_prompt));
+    result.items.push_back(std::move(top));
+    ctx.step(1.0, "done");
+    return result;
+}
+
+}  // namespace
+
+void register_head_intervention(AnalysisRegistry& registry) {
+    registry.add([] { return std::make_unique<HeadInterventionAnalysis>(); });
+}
+
+}  // namespace headscope

@@ -1,0 +1,25 @@
+// The tokens a singular direction of a circuit reads from or writes to: the direction projected
+// through the embedding (reads) or the unembedding (writes), strongest tokens first.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "headscope/tokenizer.hpp"
+
+namespace headscope::qk_ov {
+
+// A token as a short, valid-UTF-8, single-line label ("'the'", "'\n'", "#512" past the vocabulary).
+std::string token_label(const Tokenizer& tokenizer, int64_t id);
+
+// `projections` [V, n]: column j scores every token for direction j. Returns, per column, the
+// labels of its `count` highest-scoring tokens joined by " | ".
+std::vector<std::string> top_tokens(const Tokenizer& tokenizer, const at::Tensor& projections, int64_t count);
+
+// Singular vectors have a sign ambiguity (u, v) ~ (−u, −v). Returns +1/−1 per column of
+// `projections` [V, n] so that each column's largest-magnitude entry becomes positive.
+at::Tensor sign_by_strongest(const at::Tensor& projections);
+
+}  // namespace headscope::qk_ov

@@ -1,0 +1,57 @@
+// Typed analysis parameters: declared with defaults and help by an analysis, set by users as
+// text (`--set id.param=value`, the GUI's forms), validated before a run.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace headscope {
+
+enum class ParamType { integer, real, boolean, text, choice, heads };
+const char* to_string(ParamType t);
+
+struct ParamSpec {
+    std::string name;
+    ParamType type = ParamType::text;
+    std::string default_value;  // as text, valid for the type
+    std::string help;
+    std::vector<std::string> choices;  // for ParamType::choice
+    double min = -1e300, max = 1e300;  // for integer / real
+};
+
+struct HeadRef {
+    int layer = 0;
+    int head = 0;
+    bool operator==(const HeadRef& o) const { return layer == o.layer && head == o.head; }
+    bool operator<(const HeadRef& o) const { return layer != o.layer ? layer < o.layer : head < o.head; }
+};
+std::string to_string(const HeadRef& h);  // "L.H", e.g. "1.4"
+
+// Values for one analysis run: every declared parameter has a value (default or set).
+class ParamValues {
+public:
+    ParamValues() = default;
+    // Fills defaults, then applies `overrides` (name -> text). Throws UsageError naming the
+    // analysis, parameter and problem for an unknown name or a value that does not parse.
+    ParamValues(const std::string& analysis_id, const std::vector<ParamSpec>& specs,
+                const std::map<std::string, std::string>& overrides = {});
+
+    int64_t get_int(const std::string& name) const;
+    double get_real(const std::string& name) const;
+    bool get_bool(const std::string& name) const;
+    const std::string& get_text(const std::string& name) const;  // also choices
+    // "L.H,L.H" (e.g. "1.4,2.0"); "" -> empty list.
+    std::vector<HeadRef> get_heads(const std::string& name) const;
+    const std::map<std::string, std::string>& as_text() const { return values_; }
+
+private:
+    const std::string& raw(const std::string& name) const;
+    std::string analysis_;
+    std::map<std::string, std::string> values_;
+};
+
+// Parses "1.4,2.0" into heads. Throws UsageError.
+std::vector<HeadRef> parse_heads(const std::string& text);
+
+}  // namespace headscope
