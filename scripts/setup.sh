@@ -5,10 +5,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache git
   libtorch-dev libopenblas0-openmp
-  qt6-base-dev qt6-base-dev-tools libgl-dev
+  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libhdf5-dev libfmt-dev catch2 nlohmann-json3-dev libpcre2-dev libcli11-dev
   python3-torch python3-numpy python3-h5py
   xvfb xauth
+  poppler-utils libxml2-utils
 )
 
 sudo_cmd=()
