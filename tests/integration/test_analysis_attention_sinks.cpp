@@ -9,12 +9,12 @@
 #include <numeric>
 #include <set>
 
-#include "builtin_analyses.hpp"
 #include "headscope/error.hpp"
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "headscope/sdk/plugin_loader.hpp"
 #include "support/reference.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace headscope;
@@ -22,30 +22,10 @@ using namespace headscope::test;
 
 namespace {
 
-struct Quiet : Progress {};
-
-const AnalysisRegistry& registry() {
-    static const AnalysisRegistry r = [] {
-        AnalysisRegistry reg;
-        register_plugin(reg, headscope_builtin_plugin_info(), "built-in");
-        return reg;
-    }();
-    return r;
-}
-
 Result run(LoadedModel& m, const std::vector<TokenizedPrompt>& prompts, std::map<std::string, std::string> params = {}) {
-    Quiet quiet;
-    Result r = run_analysis(registry(), {"attention_sinks", std::move(params)}, *m.model, *m.tokenizer, prompts, quiet);
-    INFO("analysis error: " << r.error);
-    REQUIRE(r.error.empty());
-    return r;
+    return run_builtin("attention_sinks", m, prompts, std::move(params));
 }
 
-const Table& table(const Result& r, const std::string& key) {
-    const ResultItem* item = r.find(key);
-    REQUIRE(item != nullptr);
-    return std::get<Table>(*item);
-}
 
 LoadedModel stories() {
     LoadOptions o;
@@ -203,9 +183,9 @@ TEST_CASE("attention_sinks reports a planted massive activation on the sink toke
 TEST_CASE("attention_sinks refuses a bad layer range", "[attention_sinks]") {
     LoadedModel m = stories();
     std::vector<TokenizedPrompt> prompts = prompts_of(m);
-    Quiet quiet;
+    Progress quiet;
     for (const char* bad : {"3-1", "0-9", "x", "1-2-3"}) {
-        Result r = run_analysis(registry(), {"attention_sinks", {{"layers", bad}}}, *m.model, *m.tokenizer, prompts, quiet);
+        Result r = run_analysis(builtin_registry(), {"attention_sinks", {{"layers", bad}}}, *m.model, *m.tokenizer, prompts, quiet);
         CHECK(r.error.find("attention_sinks.layers") != std::string::npos);
     }
 }

@@ -9,6 +9,7 @@
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "support/reference.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 namespace headscope {
@@ -28,14 +29,6 @@ Result run_composition(HookedTransformer& model, const Tokenizer& tok, std::map<
     INFO(r.error);
     REQUIRE(r.error.empty());
     return r;
-}
-
-const Matrix& matrix(const Result& r, const std::string& key) {
-    const ResultItem* it = r.find(key);
-    INFO(key);
-    REQUIRE(it != nullptr);
-    REQUIRE(std::holds_alternative<Matrix>(*it));
-    return std::get<Matrix>(*it);
 }
 
 void check_against_reference(HookedTransformer& model, const Tokenizer& tok, const std::string& path, bool fold) {

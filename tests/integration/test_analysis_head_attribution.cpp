@@ -10,12 +10,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "builtin_analyses.hpp"
 #include "headscope/error.hpp"
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "headscope/sdk/plugin_loader.hpp"
 #include "support/reference.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace headscope;
@@ -23,38 +23,8 @@ using namespace headscope::test;
 
 namespace {
 
-struct Quiet : Progress {};
-
-const AnalysisRegistry& registry() {
-    static const AnalysisRegistry r = [] {
-        AnalysisRegistry reg;
-        PluginLoadReport rep = register_plugin(reg, headscope_builtin_plugin_info(), "built-in");
-        if (!rep.loaded) throw std::runtime_error("built-in analyses failed to register: " + rep.error);
-        return reg;
-    }();
-    return r;
-}
-
-Result run(LoadedModel& m, const std::vector<TokenizedPrompt>& prompts, std::map<std::string, std::string> params) {
-    Quiet quiet;
-    Result r = run_analysis(registry(), {"head_attribution", std::move(params)}, *m.model, *m.tokenizer, prompts, quiet);
-    INFO("analysis error: " << r.error);
-    REQUIRE(r.error.empty());
-    return r;
-}
-
-const Table& table(const Result& r, const std::string& key) {
-    const ResultItem* item = r.find(key);
-    REQUIRE(item != nullptr);
-    REQUIRE(std::holds_alternative<Table>(*item));
-    return std::get<Table>(*item);
-}
-
-const HeadGrid& grid(const Result& r, const std::string& key) {
-    const HeadGrid* g = r.head_grid(key);
-    INFO("grid " << key);
-    REQUIRE(g != nullptr);
-    return *g;
+Result run(LoadedModel& m, const std::vector<TokenizedPrompt>& prompts, std::map<std::string, std::string> params = {}) {
+    return run_builtin("head_attribution", m, prompts, std::move(params));
 }
 
 double cell_number(const Cell& c) { return std::holds_alternative<double>(c) ? std::get<double>(c) : static_cast<double>(std::get<int64_t>(c)); }
@@ -331,11 +301,11 @@ TEST_CASE("head_attribution without corrupted prompts, and bad parameters", "[he
     bool said = false;
     for (const auto& line : r.summary) said |= line.find("attribution patching skipped") != std::string::npos;
     CHECK(said);
-    Quiet quiet;
+    Progress quiet;
     // Bad parameters are refused before any work.
-    CHECK_THROWS_WITH(run_analysis(registry(), {"head_attribution", {{"parts", "dla,magic"}}}, *m.model, *m.tokenizer, prompts, quiet),
+    CHECK_THROWS_WITH(run_analysis(builtin_registry(), {"head_attribution", {{"parts", "dla,magic"}}}, *m.model, *m.tokenizer, prompts, quiet),
                       Catch::Contains("magic"));
-    CHECK_THROWS_AS(run_analysis(registry(), {"head_attribution", {{"metric", "accuracy"}}}, *m.model, *m.tokenizer, prompts, quiet),
+    CHECK_THROWS_AS(run_analysis(builtin_registry(), {"head_attribution", {{"metric", "accuracy"}}}, *m.model, *m.tokenizer, prompts, quiet),
                     UsageError);
 }
 

@@ -12,6 +12,7 @@
 #include "headscope/sdk/analysis_runner.hpp"
 #include "headscope/seeded_rng.hpp"
 #include "headscope/tutorial_tasks.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 namespace headscope {
@@ -33,13 +34,6 @@ Result run_detectors(HookedTransformer& model, const Tokenizer& tok, std::map<st
     INFO(r.error);
     REQUIRE(r.error.empty());
     return r;
-}
-
-const HeadGrid& grid(const Result& r, const std::string& key) {
-    const HeadGrid* g = r.head_grid(key);
-    INFO(key);
-    REQUIRE(g != nullptr);
-    return *g;
 }
 
 std::pair<int, int> best(const HeadGrid& g) {

@@ -5,12 +5,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "builtin_analyses.hpp"
 #include "headscope/error.hpp"
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "headscope/sdk/plugin_loader.hpp"
 #include "support/reference.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace headscope;
@@ -18,29 +18,8 @@ using namespace headscope::test;
 
 namespace {
 
-struct Quiet : Progress {};
-
-const AnalysisRegistry& registry() {
-    static const AnalysisRegistry r = [] {
-        AnalysisRegistry reg;
-        register_plugin(reg, headscope_builtin_plugin_info(), "built-in");
-        return reg;
-    }();
-    return r;
-}
-
-Result run(LoadedModel& m, const std::vector<TokenizedPrompt>& prompts, std::map<std::string, std::string> params) {
-    Quiet quiet;
-    Result r = run_analysis(registry(), {"head_intervention", std::move(params)}, *m.model, *m.tokenizer, prompts, quiet);
-    INFO("analysis error: " << r.error);
-    REQUIRE(r.error.empty());
-    return r;
-}
-
-const Table& table(const Result& r, const std::string& key) {
-    const ResultItem* item = r.find(key);
-    REQUIRE(item != nullptr);
-    return std::get<Table>(*item);
+Result run(LoadedModel& m, const std::vector<TokenizedPrompt>& prompts, std::map<std::string, std::string> params = {}) {
+    return run_builtin("head_intervention", m, prompts, std::move(params));
 }
 
 double num(const Cell& c) { return std::get<double>(c); }
@@ -120,10 +99,10 @@ TEST_CASE("head_intervention matches the independent GPT-2 reference", "[head_in
 TEST_CASE("head_intervention refuses missing or unknown heads", "[head_intervention]") {
     LoadedModel m = stories();
     std::vector<TokenizedPrompt> prompts = tokenize_prompts(*m.tokenizer, {{"", "Once upon a time", "", "", ""}});
-    Quiet quiet;
-    Result none = run_analysis(registry(), {"head_intervention", {}}, *m.model, *m.tokenizer, prompts, quiet);
+    Progress quiet;
+    Result none = run_analysis(builtin_registry(), {"head_intervention", {}}, *m.model, *m.tokenizer, prompts, quiet);
     CHECK(none.error.find("head_intervention.heads") != std::string::npos);
-    Result bad = run_analysis(registry(), {"head_intervention", {{"heads", "7.0"}}}, *m.model, *m.tokenizer, prompts, quiet);
+    Result bad = run_analysis(builtin_registry(), {"head_intervention", {{"heads", "7.0"}}}, *m.model, *m.tokenizer, prompts, quiet);
     CHECK(bad.error.find("7.0") != std::string::npos);
     // A prompt without answer: the clean top token is the answer, and the summary says so.
     Result ok = run(m, prompts, {{"heads", "0.1"}, {"scale", "0.5"}});

@@ -6,11 +6,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "builtin_analyses.hpp"
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "headscope/sdk/plugin_loader.hpp"
 #include "support/reference.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace headscope;
@@ -18,32 +18,10 @@ using namespace headscope::test;
 
 namespace {
 
-struct Quiet : Progress {};
-
-const AnalysisRegistry& registry() {
-    static const AnalysisRegistry r = [] {
-        AnalysisRegistry reg;
-        register_plugin(reg, headscope_builtin_plugin_info(), "built-in");
-        return reg;
-    }();
-    return r;
-}
-
 Result run(LoadedModel& m, const std::vector<TokenizedPrompt>& prompts, std::map<std::string, std::string> params = {}) {
-    Quiet quiet;
-    Result r = run_analysis(registry(), {"head_similarity", std::move(params)}, *m.model, *m.tokenizer, prompts, quiet);
-    INFO("analysis error: " << r.error);
-    REQUIRE(r.error.empty());
-    return r;
+    return run_builtin("head_similarity", m, prompts, std::move(params));
 }
 
-template <class T>
-const T& item(const Result& r, const std::string& key) {
-    const ResultItem* it = r.find(key);
-    REQUIRE(it != nullptr);
-    REQUIRE(std::holds_alternative<T>(*it));
-    return std::get<T>(*it);
-}
 
 }  // namespace
 

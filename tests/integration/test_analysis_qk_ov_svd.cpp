@@ -13,6 +13,7 @@
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "support/reference.hpp"
+#include "support/analysis_support.hpp"
 #include "support/test_support.hpp"
 
 namespace headscope {
@@ -32,15 +33,6 @@ Result run_qk_ov(HookedTransformer& model, const Tokenizer& tok, std::map<std::s
     INFO(r.error);
     REQUIRE(r.error.empty());
     return r;
-}
-
-template <typename T>
-const T& item(const Result& r, const std::string& key) {
-    const ResultItem* it = r.find(key);
-    INFO(key);
-    REQUIRE(it != nullptr);
-    REQUIRE(std::holds_alternative<T>(*it));
-    return std::get<T>(*it);
 }
 
 // Every value of a [L*H, dh] Matrix against the reference's first dh singular values per head,
