@@ -67,6 +67,11 @@ public:
              100000},
             {"batch", ParamType::integer, "4", "random sequences", {}, 1, 4096},
             {"seed", ParamType::integer, "0", "seed of the random tokens", {}, 0, 9.0e15},
+            {"tokens", ParamType::choice, "trained",
+             "random tokens drawn from: trained (tokens whose embedding row has at least half the norm of the "
+             "99th-percentile row; leaves out rows a model never trained, e.g. the unused vocabulary of a small "
+             "model, on which no head behaves) or all",
+             {"trained", "all"}},
         };
     }
     std::vector<std::string> hooks(const ModelConfig&, const ParamValues&) const override { return {kPatternGlob}; }
@@ -124,9 +129,21 @@ private:
                                          T, R, bos >= 0 ? " plus BOS" : "", c.n_ctx, (c.n_ctx - (bos >= 0 ? 1 : 0)) / 2));
         const int64_t vocab = std::min<int64_t>(c.d_vocab, ctx.tokenizer.vocab_size() > 0 ? ctx.tokenizer.vocab_size()
                                                                                             : c.d_vocab);
+        // Rows of W_E far shorter than the typical trained row never received a gradient.
+        std::vector<double> norms;
+        double min_norm = 0.0;
+        if (ctx.params.get_text("tokens") == "trained") {
+            torch::NoGradGuard no_grad;
+            const at::Tensor n = ctx.model.weights().W_E.narrow(0, 0, vocab).to(at::kDouble).norm(2, {1}).contiguous();
+            norms.assign(n.data_ptr<double>(), n.data_ptr<double>() + vocab);
+            std::vector<double> sorted = norms;
+            std::sort(sorted.begin(), sorted.end());
+            min_norm = 0.5 * sorted[static_cast<size_t>((vocab - 1) * 99 / 100)];
+        }
         std::vector<int64_t> pool;
         for (int64_t id = 0; id < vocab; ++id)
-            if (id != bos && id != ctx.tokenizer.eos_id() && id != c.eos_token_id && id != ctx.tokenizer.bos_id())
+            if (id != bos && id != ctx.tokenizer.eos_id() && id != c.eos_token_id && id != ctx.tokenizer.bos_id() &&
+                (norms.empty() || norms[static_cast<size_t>(id)] >= min_norm))
                 pool.push_back(id);
         if (pool.empty()) throw UsageError("head_detectors: the vocabulary has no ordinary tokens to sample");
         SeededRng rng(static_cast<uint64_t>(ctx.params.get_int("seed")));

@@ -37,7 +37,8 @@ ModelConfig llama_shape(int layers, int d_model, int heads, int kv_heads, int d_
     return c;
 }
 
-// Rows of BOS + skip-bigram triples (a quarter, see below) or blocks [seg, gap, seg]: a segment of 4-24 distinct random lexicon tokens, an
+// Rows of BOS + skip-bigram triples (a quarter, see below) or blocks [seg, gap, seg]: a segment
+// of distinct random lexicon tokens (half of them 4-24 long, half up to half the row), an
 // optional gap of 1-3 random tokens, then the same segment again (the classic repeated random
 // tokens of the induction-head literature). Every position carries loss: on a first occurrence
 // the best a model can do is the unigram distribution, on a repeat it can copy with an induction
@@ -67,7 +68,10 @@ public:
                 row.push_back(skip_[a]);
             }
             while (static_cast<int64_t>(row.size()) < len_ + 1) {
-                const size_t L = static_cast<size_t>(rng_.range(4, std::min<int>(24, static_cast<int>(len_ / 2))));
+                // Half the segments short (4-24 tokens), half up to the row's half, so that induction
+                // works at every offset up to the context (head_detectors repeats 50 tokens).
+                const int longest = rng_.chance(0.5) ? 24 : static_cast<int>(len_ / 2) - 2;
+                const size_t L = static_cast<size_t>(rng_.range(4, std::max(4, std::min<int>(longest, static_cast<int>(len_ / 2) - 2))));
                 std::vector<int64_t> seg;
                 for (size_t i : rng_.distinct(pool_.size(), L)) seg.push_back(pool_[i]);
                 row.insert(row.end(), seg.begin(), seg.end());
@@ -137,9 +141,9 @@ Recipe make_recipe(const std::string& name, bool tiny) {
         r.description = "2-layer attention-only transformer (Llama layout, MLPs zero and frozen) trained on random "
                         "token sequences with repeated segments: previous-token and induction heads";
         r.config = tiny ? llama_shape(2, 32, 4, 4, 8, 64) : llama_shape(2, 128, 4, 4, 16, 128);
-        r.steps = tiny ? 40 : 10000;  // the committed model: 4000 + 6000 steps (see its README)
-        r.batch_size = tiny ? 8 : 48;
-        r.seq_len = tiny ? 32 : 64;
+        r.steps = tiny ? 40 : 13000;  // the committed model: 4000 + 6000 + 3000 steps (see its README)
+        r.batch_size = tiny ? 8 : 32;
+        r.seq_len = tiny ? 32 : 128;
         r.lr = 3e-3;
         r.warmup_steps = tiny ? 5 : 200;
         r.weight_decay = 0.01;
