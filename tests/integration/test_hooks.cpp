@@ -174,3 +174,24 @@ TEST_CASE("hook names follow TransformerLens and the shorthand maps to them", "[
     CHECK(glob_match("blocks.*.attn.hook_pattern", "blocks.10.attn.hook_pattern"));
     CHECK_FALSE(glob_match("blocks.*.attn.hook_pattern", "blocks.10.attn.hook_z"));
 }
+
+TEST_CASE("long prompts: chunked causal attention equals the dense path that hooks see", "[hooks][attention]") {
+    // stories260K's weights (GQA, 8 query / 4 kv heads) with a longer rotary table, so prompts
+    // cross several 256-query chunks, the last one partial.
+    torch::NoGradGuard no_grad;
+    LoadedModel m = stories();
+    ModelConfig c = m.model->config();
+    c.n_ctx = 1024;
+    HookedTransformer model(c, m.model->weights());
+    for (int64_t T : {HookedTransformer::kChunkedAttentionFrom, int64_t{700}}) {
+        INFO("T = " << T);
+        torch::manual_seed(static_cast<uint64_t>(T));
+        const torch::Tensor tokens = torch::randint(1, c.d_vocab, {2, T}, torch::kLong);
+        const torch::Tensor chunked = model.forward(tokens);
+        // A pass-through hook on hook_pattern makes the model materialise every pattern.
+        const torch::Tensor dense = model.run_with_hooks(
+            tokens, {{"blocks.*.attn.hook_pattern", [](const at::Tensor&, const HookPoint&) { return std::optional<at::Tensor>(); }}});
+        CHECK(torch::allclose(chunked, dense, 1e-5, 1e-4));
+        CHECK((chunked - dense).abs().max().item<double>() < 1e-4);
+    }
+}

@@ -35,6 +35,10 @@ public:
     HookedTransformer(const HookedTransformer&) = delete;
     HookedTransformer& operator=(const HookedTransformer&) = delete;
 
+    // Prompts at least this long compute attention in causal query blocks when no hook reads
+    // hook_attn_scores or hook_pattern (same values, half the work, no [B, H, T, T] tensor).
+    static constexpr int64_t kChunkedAttentionFrom = 512;
+
     const ModelConfig& config() const { return config_; }
     const ModelWeights& weights() const { return weights_; }
     const ComputeOptions& options() const { return options_; }
@@ -72,6 +76,9 @@ public:
 private:
     struct Packed;
     at::Tensor attention(int layer, const at::Tensor& x, int64_t positions);
+    at::Tensor dense_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+    at::Tensor chunked_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+
     at::Tensor mlp(int layer, const at::Tensor& x);
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, HookSite scale_site,
                     HookSite normalized_site, int layer);

@@ -181,11 +181,51 @@ at::Tensor HookedTransformer::norm(const at::Tensor& x, const at::Tensor& w, con
     return hooks_->apply(normalized_site, layer, out);
 }
 
+// Scores, causal mask, hook_attn_scores, softmax, hook_pattern and z for all T x T pairs at once.
+at::Tensor HookedTransformer::dense_attention(int l, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    const int64_t B = q.size(0), T = q.size(1), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
+                  g = config_.group_size();
+    // Grouped-query attention without copying k/v: the g query heads of kv head j are stacked
+    // along the query axis, [B, K, g*T, dh] x [B, K, dh, T].
+    torch::Tensor qg = q.permute({0, 2, 1, 3}).reshape({B, K, g * T, dh});
+    torch::Tensor scores = torch::matmul(qg, k.permute({0, 2, 3, 1})).view({B, H, T, T});
+    scores.mul_(packed_->attn_scale);
+    torch::Tensor causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
+    scores.masked_fill_(causal, -std::numeric_limits<double>::infinity());
+    scores = hooks_->apply(HookSite::attn_scores, l, scores);
+    torch::Tensor pattern = hooks_->apply(HookSite::attn_pattern, l, torch::softmax(scores, -1));
+    return torch::matmul(pattern.reshape({B, K, g * T, T}), v.permute({0, 2, 1, 3})).view({B, H, T, dh}).transpose(1, 2);
+}
+
+// The same z when nobody reads scores or patterns: blocks of kChunk queries against only the
+// keys they can see, so a long prompt does half the work and its score blocks stay in cache
+// instead of materialising [B, H, T, T] (an intervention re-run at 2,048 tokens).
+at::Tensor HookedTransformer::chunked_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    constexpr int64_t kChunk = 64;  // fastest of 32/64/128/256 at 2,048 tokens (bench/gui)
+    const int64_t B = q.size(0), T = q.size(1), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
+                  g = config_.group_size();
+    const torch::Tensor qh = q.permute({0, 2, 1, 3});  // [B, H, T, dh]
+    const torch::Tensor kt = k.permute({0, 2, 3, 1});  // [B, K, dh, T]
+    const torch::Tensor vh = v.permute({0, 2, 1, 3});  // [B, K, T, dh]
+    std::vector<torch::Tensor> parts;
+    for (int64_t start = 0; start < T; start += kChunk) {
+        const int64_t c = std::min(kChunk, T - start), end = start + c;
+        torch::Tensor qg = qh.narrow(2, start, c).reshape({B, K, g * c, dh});
+        torch::Tensor scores = torch::matmul(qg, kt.narrow(3, 0, end)).view({B, H, c, end});
+        scores.mul_(packed_->attn_scale);
+        torch::Tensor causal =
+            torch::ones({c, end}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(start + 1);
+        scores.masked_fill_(causal, -std::numeric_limits<double>::infinity());
+        torch::Tensor pattern = torch::softmax(scores, -1);
+        parts.push_back(torch::matmul(pattern.reshape({B, K, g * c, end}), vh.narrow(2, 0, end)).view({B, H, c, dh}));
+    }
+    return torch::cat(parts, 2).transpose(1, 2);
+}
+
 at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
     const auto& L = weights_.layers[static_cast<size_t>(l)];
     const auto& P = packed_->layers[static_cast<size_t>(l)];
-    const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
-                  g = config_.group_size();
+    const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head;
     torch::Tensor qkv = P.b_qkv.defined() ? torch::addmm(P.b_qkv, x.reshape({B * T, -1}), P.W_qkv)
                                           : torch::mm(x.reshape({B * T, -1}), P.W_qkv);
     qkv = qkv.view({B, T, -1});
@@ -196,18 +236,13 @@ at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
         q = hooks_->apply(HookSite::attn_rot_q, l, apply_rotary(q, packed_->rotary, config_));
         k = hooks_->apply(HookSite::attn_rot_k, l, apply_rotary(k, packed_->rotary, config_));
     }
-    // Grouped-query attention without copying k/v: the g query heads of kv head j are stacked
-    // along the query axis, [B, K, g*T, dh] x [B, K, dh, T].
-    torch::Tensor qg = q.permute({0, 2, 1, 3}).reshape({B, K, g * T, dh});
-    torch::Tensor scores = torch::matmul(qg, k.permute({0, 2, 3, 1})).view({B, H, T, T});
-    scores.mul_(packed_->attn_scale);
-    torch::Tensor causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
-    scores.masked_fill_(causal, -std::numeric_limits<double>::infinity());
-    scores = hooks_->apply(HookSite::attn_scores, l, scores);
-    torch::Tensor pattern = hooks_->apply(HookSite::attn_pattern, l, torch::softmax(scores, -1));
-    torch::Tensor z = torch::matmul(pattern.reshape({B, K, g * T, T}), v.permute({0, 2, 1, 3}))
-                          .view({B, H, T, dh})
-                          .transpose(1, 2);
+    torch::Tensor z;
+    if (!training_ && T >= kChunkedAttentionFrom && !hooks_->wanted(HookSite::attn_scores, l) &&
+        !hooks_->wanted(HookSite::attn_pattern, l)) {
+        z = chunked_causal_attention(q, k, v);
+    } else {
+        z = dense_attention(l, q, k, v);
+    }
     z = hooks_->apply(HookSite::attn_z, l, z);
     torch::Tensor out;
     if (hooks_->wanted(HookSite::attn_result, l)) {
