@@ -221,10 +221,17 @@ std::string render_pdf_report(const ResultsFile& results) {
     L.key_values(provenance_rows(p));
     if (!p.prompts.empty()) {
         L.heading(p.prompts.size() == 1 ? "Prompt" : "Prompts", 11.5, false);
-        for (size_t i = 0; i < p.prompts.size(); ++i) {
+        // A prompt set of hundreds would fill pages: the PDF lists the first ones, the HTML
+        // report (folded) and the .h5 keep them all.
+        constexpr size_t kListed = 20;
+        for (size_t i = 0; i < p.prompts.size() && i < kListed; ++i) {
             L.paragraph(p.prompts[i], 8.5, Font::mono, kInk, 0, {0xf3, 0xf5, 0xf8});
             L.skip(3);
         }
+        if (p.prompts.size() > kListed)
+            L.paragraph(fmt::format("... and {} more prompts (all {} are in the HTML report and the results file)",
+                                    p.prompts.size() - kListed, p.prompts.size()),
+                        8.5);
     }
     L.heading("Analyses", 11.5, false);
     std::vector<std::vector<std::string>> rows;
