@@ -42,9 +42,7 @@ TempDir::~TempDir() {
 }
 
 
-CommandResult run_command(const std::vector<std::string>& argv) {
-    TempDir tmp;
-    std::string out_path = tmp.file("stdout"), err_path = tmp.file("stderr");
+pid_t start_command(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
@@ -60,6 +58,13 @@ CommandResult run_command(const std::vector<std::string>& argv) {
         execvp(args[0], args.data());
         _exit(127);
     }
+    return pid;
+}
+
+CommandResult run_command(const std::vector<std::string>& argv) {
+    TempDir tmp;
+    std::string out_path = tmp.file("stdout"), err_path = tmp.file("stderr");
+    const pid_t pid = start_command(argv, out_path, err_path);
     int status = 0;
     waitpid(pid, &status, 0);
     CommandResult r;

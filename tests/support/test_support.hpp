@@ -1,6 +1,8 @@
 // Helpers shared by the tests: fixture paths, temporary folders, running commands.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -34,6 +36,8 @@ struct CommandResult {
     std::string err;  // stderr
 };
 // Runs argv (no shell) and captures stdout/stderr.
+// Starts argv (stdin /dev/null, stdout and stderr to the files) without waiting; returns its pid.
+pid_t start_command(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
 CommandResult run_command(const std::vector<std::string>& argv);
 
 std::string read_file(const std::string& path);
