@@ -10,11 +10,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 build="${HEADSCOPE_BUILD_DIR:-$root/build}"
-prompt="When Mary and John went to the store, John gave a drink to"
 
 if [[ -z "${HEADSCOPE_NO_GUI:-}" && ( -n "${DISPLAY:-}" || -n "${WAYLAND_DISPLAY:-}" ) ]]; then
+  # No arguments: tiny-world and its sample IOI prompt (answer ' Mary' vs ' John'), already run;
+  # the prompt-set picker offers data/prompts/*.jsonl.
   echo "opening headscope-gui on the built-in tiny-world model"
-  exec "$build/app/gui/headscope-gui" --prompt "$prompt" --prompts "$root/data/prompts/ioi.jsonl"
+  exec "$build/app/gui/headscope-gui"
 fi
 
 out="${HEADSCOPE_OUT:-$build/main-job}"
