@@ -203,20 +203,9 @@ private:
 std::unique_ptr<Decoder> parse_decoder(const Json& config, const JsonReader& reader,
                                        const std::string& where) {
     if (config.is_null()) return nullptr;
-    if (!config.is_object()) {
-        reader.fail(where, "expected an object or null, found " + JsonReader::type_name(config));
-    }
-    const std::string type = reader.string(config, "type", where);
-    if (type == "Sequence") {
-        const Json& list = reader.array(config, "decoders", where);
-        std::vector<std::unique_ptr<Decoder>> steps;
-        for (size_t i = 0; i < list.size(); ++i) {
-            const std::string at = JsonReader::path(JsonReader::path(where, "decoders"), i);
-            if (list[i].is_null()) reader.fail(at, "expected a decoder, found null");
-            steps.push_back(parse_decoder(list[i], reader, at));
-        }
-        return std::make_unique<SequenceDecoder>(std::move(steps));
-    }
+    const std::string type = reader.component_type(config, where);
+    if (type == "Sequence")
+        return std::make_unique<SequenceDecoder>(reader.sequence<Decoder>(config, "decoders", where, "a decoder", parse_decoder));
     if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
     if (type == "Metaspace") {
         return std::make_unique<MetaspaceDecoder>(reader.single_char(config, "replacement", where),

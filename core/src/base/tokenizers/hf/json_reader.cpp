@@ -109,4 +109,9 @@ TextPattern JsonReader::pattern(const Json& obj, const char* key, const std::str
     fail(at, "expected {\"String\": ...} or {\"Regex\": ...}");
 }
 
+std::string JsonReader::component_type(const Json& config, const std::string& where) const {
+    if (!config.is_object()) fail(where, "expected an object or null, found " + type_name(config));
+    return string(config, "type", where);
+}
+
 }  // namespace headscope::hf_tok

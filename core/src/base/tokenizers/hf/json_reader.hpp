@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "tokenizers/hf/pattern.hpp"
 
@@ -39,6 +41,24 @@ public:
 
     // HF's SplitPattern at obj[key]: {"String": "..."} or {"Regex": "..."}.
     TextPattern pattern(const Json& obj, const char* key, const std::string& where) const;
+
+    // The "type" of a normalizer / pre-tokenizer / decoder object (an error when not an object).
+    std::string component_type(const Json& config, const std::string& where) const;
+
+    // The components listed under `key` of a "Sequence" component, each parsed by
+    // parse(json, reader, path); a null element is an error naming `what` and its path.
+    template <class T, class Parse>
+    std::vector<std::unique_ptr<T>> sequence(const Json& config, const char* key, const std::string& where,
+                                             const char* what, Parse parse) const {
+        const Json& list = array(config, key, where);
+        std::vector<std::unique_ptr<T>> steps;
+        for (size_t i = 0; i < list.size(); ++i) {
+            const std::string at = path(path(where, key), i);
+            if (list[i].is_null()) fail(at, std::string("expected ") + what + ", found null");
+            steps.push_back(parse(list[i], *this, at));
+        }
+        return steps;
+    }
 
     static std::string path(const std::string& where, const char* key);
     static std::string path(const std::string& where, size_t index);

@@ -70,20 +70,9 @@ public:
 std::unique_ptr<Normalizer> parse_normalizer(const Json& config, const JsonReader& reader,
                                              const std::string& where) {
     if (config.is_null()) return nullptr;
-    if (!config.is_object()) {
-        reader.fail(where, "expected an object or null, found " + JsonReader::type_name(config));
-    }
-    const std::string type = reader.string(config, "type", where);
-    if (type == "Sequence") {
-        const Json& list = reader.array(config, "normalizers", where);
-        std::vector<std::unique_ptr<Normalizer>> steps;
-        for (size_t i = 0; i < list.size(); ++i) {
-            const std::string at = JsonReader::path(JsonReader::path(where, "normalizers"), i);
-            if (list[i].is_null()) reader.fail(at, "expected a normalizer, found null");
-            steps.push_back(parse_normalizer(list[i], reader, at));
-        }
-        return std::make_unique<SequenceNormalizer>(std::move(steps));
-    }
+    const std::string type = reader.component_type(config, where);
+    if (type == "Sequence")
+        return std::make_unique<SequenceNormalizer>(reader.sequence<Normalizer>(config, "normalizers", where, "a normalizer", parse_normalizer));
     if (type == "Prepend") {
         return std::make_unique<PrependNormalizer>(reader.string(config, "prepend", where));
     }

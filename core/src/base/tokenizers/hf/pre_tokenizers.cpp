@@ -153,20 +153,9 @@ PrependScheme parse_prepend_scheme(const Json& config, const JsonReader& reader,
 std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const Json& config, const JsonReader& reader,
                                                   const std::string& where) {
     if (config.is_null()) return nullptr;
-    if (!config.is_object()) {
-        reader.fail(where, "expected an object or null, found " + JsonReader::type_name(config));
-    }
-    const std::string type = reader.string(config, "type", where);
-    if (type == "Sequence") {
-        const Json& list = reader.array(config, "pretokenizers", where);
-        std::vector<std::unique_ptr<PreTokenizer>> steps;
-        for (size_t i = 0; i < list.size(); ++i) {
-            const std::string at = JsonReader::path(JsonReader::path(where, "pretokenizers"), i);
-            if (list[i].is_null()) reader.fail(at, "expected a pre-tokenizer, found null");
-            steps.push_back(parse_pre_tokenizer(list[i], reader, at));
-        }
-        return std::make_unique<SequencePreTokenizer>(std::move(steps));
-    }
+    const std::string type = reader.component_type(config, where);
+    if (type == "Sequence")
+        return std::make_unique<SequencePreTokenizer>(reader.sequence<PreTokenizer>(config, "pretokenizers", where, "a pre-tokenizer", parse_pre_tokenizer));
     if (type == "ByteLevel") {
         return std::make_unique<ByteLevelPreTokenizer>(
             reader.boolean_or(config, "add_prefix_space", where, true),
