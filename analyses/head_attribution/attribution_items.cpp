@@ -19,19 +19,6 @@ std::vector<double> mean_rows(const std::vector<std::vector<double>>& rows) {
     return mean;
 }
 
-HeadGrid make_grid(std::string key, std::string title, std::string description, int layers, int heads,
-                   std::vector<double> values, Scale scale) {
-    HeadGrid g;
-    g.key = std::move(key);
-    g.title = std::move(title);
-    g.description = std::move(description);
-    g.layers = layers;
-    g.heads = heads;
-    g.values = std::move(values);
-    g.scale = scale;
-    return g;
-}
-
 std::vector<size_t> order_by_magnitude(const std::vector<double>& values) {
     std::vector<size_t> order(values.size());
     std::iota(order.begin(), order.end(), size_t{0});

@@ -5,14 +5,19 @@
 #include <vector>
 
 #include "headscope/sdk/result.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 
 namespace headscope::attribution {
 
 // Mean over prompts of per-head scores (rows of equal length); empty when there are no rows.
 std::vector<double> mean_rows(const std::vector<std::vector<double>>& rows);
 
-HeadGrid make_grid(std::string key, std::string title, std::string description, int layers, int heads,
-                   std::vector<double> values, Scale scale = Scale::diverging);
+// make_head_grid with attribution's default colour scale: diverging (effects have a sign).
+inline HeadGrid make_grid(std::string key, std::string title, std::string description, int layers, int heads,
+                          std::vector<double> values, Scale scale = Scale::diverging) {
+    return make_head_grid(std::move(key), std::move(title), std::move(description), layers, heads, std::move(values),
+                          scale);
+}
 
 // "L2H3 +1.52, L1H0 +0.80, L2H1 -0.41": the n heads with the largest |value|.
 std::string top_heads_text(const std::vector<double>& values, int heads, size_t n);

@@ -9,6 +9,7 @@
 
 #include "headscope/hook_names.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 
 namespace headscope {
 
@@ -24,40 +25,6 @@ at::Tensor lens_logits(const ModelConfig& c, const ModelWeights& w, const at::Te
         if (w.ln_final_b.defined()) y = y + w.ln_final_b;
     }
     return w.b_U.defined() ? at::addmm(w.b_U, y, w.W_U) : at::mm(y, w.W_U);
-}
-
-bool valid_utf8(const std::string& s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 99;
-        if (extra == 99 || extra >= s.size() - i) return false;
-        for (size_t k = 1; k <= extra; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
-// A token as a single-line, valid-UTF-8 label: its text with control characters escaped, the raw
-// piece when the text is empty or a partial UTF-8 sequence, "#id" past the tokenizer's vocabulary.
-std::string token_label(const Tokenizer& tokenizer, int64_t id) {
-    if (id < 0 || id >= tokenizer.vocab_size()) return fmt::format("#{}", id);
-    std::string text = tokenizer.token_text(static_cast<int32_t>(id));
-    if (text.empty() || !valid_utf8(text)) text = tokenizer.piece(static_cast<int32_t>(id));
-    if (!valid_utf8(text)) return fmt::format("#{}", id);
-    std::string out;
-    for (char ch : text) {
-        if (ch == '\n')
-            out += "\\n";
-        else if (ch == '\t')
-            out += "\\t";
-        else if (static_cast<unsigned char>(ch) < 0x20)
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(ch));
-        else
-            out += ch;
-    }
-    return out;
 }
 
 class LogitLens : public Analysis {
@@ -125,7 +92,7 @@ public:
             m.rows = rows;
             m.cols = static_cast<int>(T);
             m.row_labels = row_labels;
-            for (int32_t id : prompt.ids) m.col_labels.push_back(token_label(ctx.tokenizer, id));
+            for (int32_t id : prompt.ids) m.col_labels.push_back(token_display_text(ctx.tokenizer, id));
             m.row_axis = "residual stream";
             m.col_axis = "position";
             std::vector<std::vector<bool>> is_top(static_cast<size_t>(rows), std::vector<bool>(static_cast<size_t>(T)));
@@ -151,8 +118,8 @@ public:
                     for (int64_t k = 0; k < top_k; ++k) {
                         const int64_t id = top_ids[t][k];
                         table.rows.push_back({static_cast<int64_t>(i), row_labels[static_cast<size_t>(r)], t,
-                                              token_label(ctx.tokenizer, prompt.ids[static_cast<size_t>(t)]), k + 1,
-                                              token_label(ctx.tokenizer, id),
+                                              token_display_text(ctx.tokenizer, prompt.ids[static_cast<size_t>(t)]), k + 1,
+                                              token_display_text(ctx.tokenizer, id),
                                               top_logits[t][k], top_probs[t][k]});
                     }
             }
@@ -171,7 +138,7 @@ public:
             }
             settling.push_back(std::move(s));
             if (i < 3) {
-                const std::string last = token_label(ctx.tokenizer, final_top[T - 1].item<int64_t>());
+                const std::string last = token_display_text(ctx.tokenizer, final_top[T - 1].item<int64_t>());
                 result.summary.push_back(fmt::format("prompt {}: next token '{}' settles at depth {} of {}", i, last,
                                                      settling.back().scores.back(), rows - 1));
             }

@@ -11,6 +11,7 @@
 
 #include "headscope/factored_matrix.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 #include "qk_ov_svd/token_directions.hpp"
 
 namespace headscope {
@@ -38,19 +39,6 @@ at::Tensor copying_score(const at::Tensor& eigenvalues) {
 std::vector<double> to_vector(const at::Tensor& t) {
     const at::Tensor c = t.to(at::kDouble).cpu().contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-HeadGrid head_grid(std::string key, std::string title, std::string description, int layers, int heads,
-                   std::vector<double> values, Scale scale = Scale::sequential) {
-    HeadGrid g;
-    g.key = std::move(key);
-    g.title = std::move(title);
-    g.description = std::move(description);
-    g.layers = layers;
-    g.heads = heads;
-    g.values = std::move(values);
-    g.scale = scale;
-    return g;
 }
 
 std::string ranked(const HeadGrid& g, int count, bool highest) {
@@ -139,22 +127,22 @@ public:
 
         Result result;
         const std::string fold_note = fold ? " ln1's weight is folded into W_Q, W_K, W_V." : "";
-        result.items.push_back(head_grid("ov_copying_score", "OV copying score",
+        result.items.push_back(make_head_grid("ov_copying_score", "OV copying score",
                                          "sum(Re λ)/sum(|λ|) over the eigenvalues λ of W_E·W_OV·W_U (A Mathematical "
                                          "Framework; TransformerLens): near 1 when the head copies the tokens it attends "
                                          "to, negative when it suppresses them." + fold_note,
                                          L, H, copying, Scale::diverging));
-        result.items.push_back(head_grid("qk_effective_rank", "QK effective rank",
+        result.items.push_back(make_head_grid("qk_effective_rank", "QK effective rank",
                                          "exp(entropy) of the QK singular values normalised to sum 1: 1 when one "
                                          "direction dominates, d_head when all are equal." + std::string(kRotaryNote),
                                          L, H, qk_rank));
-        result.items.push_back(head_grid("ov_effective_rank", "OV effective rank",
+        result.items.push_back(make_head_grid("ov_effective_rank", "OV effective rank",
                                          "exp(entropy) of the OV singular values normalised to sum 1: 1 when one "
                                          "direction dominates, d_head when all are equal.",
                                          L, H, ov_rank));
-        result.items.push_back(head_grid("qk_norm", "QK Frobenius norm", "‖W_Q·W_Kᵀ‖_F of the head." + fold_note, L, H,
+        result.items.push_back(make_head_grid("qk_norm", "QK Frobenius norm", "‖W_Q·W_Kᵀ‖_F of the head." + fold_note, L, H,
                                          qk_norm));
-        result.items.push_back(head_grid("ov_norm", "OV Frobenius norm", "‖W_V·W_O‖_F of the head." + fold_note, L, H,
+        result.items.push_back(make_head_grid("ov_norm", "OV Frobenius norm", "‖W_V·W_O‖_F of the head." + fold_note, L, H,
                                          ov_norm));
         result.items.push_back(singular_matrix("qk_singular_values", "QK singular values", L, H, r, qk_values));
         result.items.push_back(singular_matrix("ov_singular_values", "OV singular values", L, H, r, ov_values));

@@ -11,7 +11,7 @@
 
 namespace headscope::qk_ov {
 
-// A token as a short, valid-UTF-8, single-line label ("'the'", "'\n'", "#512" past the vocabulary).
+// token_display_text in quotes ("'the'", "'\n'", "'#512'" when the token has no printable text).
 std::string token_label(const Tokenizer& tokenizer, int64_t id);
 
 // `projections` [V, n]: column j scores every token for direction j. Returns, per column, the
