@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "headscope/sdk/head_ref.hpp"
+
 namespace headscope {
 
 enum class ParamType { integer, real, boolean, text, choice, heads };
@@ -20,13 +22,6 @@ struct ParamSpec {
     double min = -1e300, max = 1e300;  // for integer / real
 };
 
-struct HeadRef {
-    int layer = 0;
-    int head = 0;
-    bool operator==(const HeadRef& o) const { return layer == o.layer && head == o.head; }
-    bool operator<(const HeadRef& o) const { return layer != o.layer ? layer < o.layer : head < o.head; }
-};
-std::string to_string(const HeadRef& h);  // "L.H", e.g. "1.4"
 
 // Values for one analysis run: every declared parameter has a value (default or set).
 class ParamValues {
@@ -41,7 +36,7 @@ public:
     double get_real(const std::string& name) const;
     bool get_bool(const std::string& name) const;
     const std::string& get_text(const std::string& name) const;  // also choices
-    // "L.H,L.H" (e.g. "1.4,2.0"); "" -> empty list.
+    // "L1H4,2.0,3:1" (see parse_heads); "" -> empty list.
     std::vector<HeadRef> get_heads(const std::string& name) const;
     const std::map<std::string, std::string>& as_text() const { return values_; }
 
@@ -50,8 +45,5 @@ private:
     std::string analysis_;
     std::map<std::string, std::string> values_;
 };
-
-// Parses "1.4,2.0" into heads. Throws UsageError.
-std::vector<HeadRef> parse_heads(const std::string& text);
 
 }  // namespace headscope

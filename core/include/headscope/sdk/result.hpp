@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "headscope/sdk/head_ref.hpp"
 
 namespace headscope {
 
@@ -19,6 +22,7 @@ struct ItemHeader {
     std::string key;          // unique within the result, [A-Za-z0-9_]+ (e.g. "induction_score")
     std::string title;        // for people ("Induction score")
     std::string description;  // one or two sentences: what the number means
+    std::optional<HeadRef> head;  // set when the item is about one head (e.g. its pattern)
 };
 
 // One score per head: values[layer * heads + head].

@@ -22,8 +22,6 @@ const char* to_string(ParamType t) {
     return "?";
 }
 
-std::string to_string(const HeadRef& h) { return std::to_string(h.layer) + "." + std::to_string(h.head); }
-
 namespace {
 
 bool parse_int(const std::string& s, int64_t& out) {
@@ -92,27 +90,6 @@ void validate(const std::string& analysis, const ParamSpec& spec, const std::str
 }
 
 }  // namespace
-
-std::vector<HeadRef> parse_heads(const std::string& text) {
-    std::vector<HeadRef> out;
-    if (text.find_first_not_of(' ') == std::string::npos) return out;
-    size_t start = 0;
-    while (true) {
-        size_t comma = text.find(',', start);
-        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        item.erase(0, item.find_first_not_of(' '));
-        item.erase(item.find_last_not_of(' ') + 1);
-        size_t dot = item.find('.');
-        int64_t layer = -1, head = -1;
-        if (item.empty() || dot == std::string::npos || !parse_int(item.substr(0, dot), layer) ||
-            !parse_int(item.substr(dot + 1), head) || layer < 0 || head < 0)
-            throw UsageError("'" + item + "' in '" + text + "' is not a head: write LAYER.HEAD, e.g. 1.4");
-        out.push_back(HeadRef{static_cast<int>(layer), static_cast<int>(head)});
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
 
 ParamValues::ParamValues(const std::string& analysis_id, const std::vector<ParamSpec>& specs,
                          const std::map<std::string, std::string>& overrides)
