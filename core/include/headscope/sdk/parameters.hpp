@@ -2,6 +2,7 @@
 // text (`--set id.param=value`, the GUI's forms), validated before a run.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +21,18 @@ struct ParamSpec {
     std::string help;
     std::vector<std::string> choices;  // for ParamType::choice
     double min = -1e300, max = 1e300;  // for integer / real
+
+    // Named builders, so a declaration reads as what it is:
+    //   ParamSpec::integer("top_k", 5, "next tokens listed", 1, 100)
+    static ParamSpec integer(std::string name, int64_t default_value, std::string help, double min = -1e300,
+                             double max = 1e300);
+    static ParamSpec real(std::string name, double default_value, std::string help, double min = -1e300,
+                          double max = 1e300);
+    static ParamSpec boolean(std::string name, bool default_value, std::string help);
+    static ParamSpec text(std::string name, std::string default_value, std::string help);
+    static ParamSpec choice(std::string name, std::string default_value, std::vector<std::string> choices,
+                            std::string help);
+    static ParamSpec heads(std::string name, std::string default_value, std::string help);
 };
 
 

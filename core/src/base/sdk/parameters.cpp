@@ -22,6 +22,31 @@ const char* to_string(ParamType t) {
     return "?";
 }
 
+ParamSpec ParamSpec::integer(std::string name, int64_t default_value, std::string help, double min, double max) {
+    return ParamSpec{std::move(name), ParamType::integer, std::to_string(default_value), std::move(help), {}, min, max};
+}
+
+ParamSpec ParamSpec::real(std::string name, double default_value, std::string help, double min, double max) {
+    return ParamSpec{std::move(name), ParamType::real, fmt::format("{}", default_value), std::move(help), {}, min, max};
+}
+
+ParamSpec ParamSpec::boolean(std::string name, bool default_value, std::string help) {
+    return ParamSpec{std::move(name), ParamType::boolean, default_value ? "true" : "false", std::move(help), {}};
+}
+
+ParamSpec ParamSpec::text(std::string name, std::string default_value, std::string help) {
+    return ParamSpec{std::move(name), ParamType::text, std::move(default_value), std::move(help), {}};
+}
+
+ParamSpec ParamSpec::choice(std::string name, std::string default_value, std::vector<std::string> choices,
+                            std::string help) {
+    return ParamSpec{std::move(name), ParamType::choice, std::move(default_value), std::move(help), std::move(choices)};
+}
+
+ParamSpec ParamSpec::heads(std::string name, std::string default_value, std::string help) {
+    return ParamSpec{std::move(name), ParamType::heads, std::move(default_value), std::move(help), {}};
+}
+
 namespace {
 
 bool parse_int(const std::string& s, int64_t& out) {
