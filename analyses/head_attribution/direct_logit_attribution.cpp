@@ -11,6 +11,7 @@ std::vector<std::string> dla_hooks(const ModelConfig& config) {
     std::vector<std::string> hooks{hook_name(HookKey{HookSite::embed, -1}), "blocks.*.attn.hook_z"};
     if (config.positions == PositionKind::learned) hooks.push_back(hook_name(HookKey{HookSite::pos_embed, -1}));
     if (!config.attn_only) hooks.push_back("blocks.*.hook_mlp_out");
+    if (config.post_norms()) hooks.push_back("blocks.*.ln1_post.hook_scale");
     if (config.final_norm) hooks.push_back(hook_name(HookKey{HookSite::ln_final_scale, -1}));
     return hooks;
 }
@@ -58,16 +59,21 @@ DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedR
         const LayerWeights& L = W.layers[static_cast<size_t>(l)];
         torch::Tensor z = last(HookSite::attn_z, l);                                // [H, dh]
         torch::Tensor per_head = torch::einsum("hd,hdm->hm", {z, f64(L.W_O)});      // [H, d]
+        // An attention output norm (Gemma-2/3, OLMo-2) is linear once its scale is frozen from
+        // the run, so each head's share of hook_attn_out is its output times w / scale.
+        torch::Tensor out_factor;
+        if (cfg.post_norms()) out_factor = f64(L.ln1_post_w) / last(HookSite::ln1_post_scale, l).reshape({-1})[0];
+        if (out_factor.defined()) per_head = per_head * out_factor;
         torch::Tensor contrib = project(per_head);                                  // [H]
         for (int h = 0; h < cfg.n_heads; ++h) {
             double v = contrib[h].item<double>();
             out.heads.push_back(v);
             total += v;
         }
-        if (L.b_O.defined()) biases += f64(L.b_O);
+        if (L.b_O.defined()) biases += out_factor.defined() ? f64(L.b_O) * out_factor : f64(L.b_O);
         if (!cfg.attn_only) {
             torch::Tensor mlp = last(HookSite::mlp_out, l);
-            if (L.b_out.defined()) {
+            if (L.b_out.defined() && !cfg.post_norms()) {  // after an output norm the bias stays in the MLP's term
                 mlp = mlp - f64(L.b_out);
                 biases += f64(L.b_out);
             }
@@ -76,7 +82,11 @@ DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedR
     }
     add("biases", project(biases).item<double>());
 
-    out.metric_linear = torch::dot(f64(run.logits).select(0, 0).select(0, -1), g).item<double>();
+    // A final soft cap (Gemma-2) is applied after the sum: the decomposition is of the uncapped
+    // logits, recovered exactly as cap * atanh(logit / cap).
+    torch::Tensor logits = f64(run.logits).select(0, 0).select(0, -1);
+    if (cfg.final_softcap > 0) logits = torch::atanh(logits / cfg.final_softcap) * cfg.final_softcap;
+    out.metric_linear = torch::dot(logits, g).item<double>();
     out.error = std::abs(total + out.constant - out.metric_linear);
     return out;
 }

@@ -193,7 +193,9 @@ Result HeadAttribution::run(AnalysisContext& ctx) {
         t.key = "dla_components";
         t.title = "Direct logit attribution of the other components";
         t.description = "Embeddings, MLPs (without b_out) and all attention/MLP biases; with the heads and the constant "
-                        "(final-norm bias, b_U) they add up to the metric (linearised for the loss).";
+                        "(final-norm bias, b_U) they add up to the metric (linearised for the loss). Norm scales, including "
+                        "attention output norms (Gemma-2/3, OLMo-2), are frozen from the run; with a final logit soft cap "
+                        "(Gemma-2) the decomposition is of the uncapped logits, cap * atanh(logit / cap).";
         t.columns = {"component", "mean_contribution"};
         std::vector<double> comp_mean = mean_rows(components);
         double heads_sum = 0;

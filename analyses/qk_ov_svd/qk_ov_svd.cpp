@@ -57,7 +57,9 @@ std::string ranked(const HeadGrid& g, int count, bool highest) {
 
 const char* kRotaryNote =
     " For rotary models this is the circuit of the raw weights: it ignores positions (the rotation by the relative "
-    "position is not applied).";
+    "position is not applied). With q/k norms (Qwen3, Gemma-3, OLMo-2) their weights are folded into W_Q and W_K; "
+    "their per-token RMS scale is not a weight and is not captured. Gemma's (1 + w) norm weights are folded as the "
+    "applied factor, and an attention soft cap or output norm acts after the circuit.";
 
 class QkOvSvd : public Analysis {
 public:

@@ -38,6 +38,32 @@ void run_info(const InfoOptions& o) {
         j["rotary_dim"] = c.rotary_dim;
         j["rotary_style"] = to_string(c.rotary_style);
         j["rope_theta"] = c.rope_theta;
+        const RopeScaling& r = c.rope_scaling;
+        if (r.kind != RopeScalingKind::none) {
+            nlohmann::ordered_json rs;
+            rs["type"] = to_string(r.kind);
+            if (r.kind != RopeScalingKind::longrope) rs["factor"] = r.factor;
+            if (r.original_context > 0) rs["original_context"] = r.original_context;
+            if (r.attention_factor != 1.0) rs["attention_factor"] = r.attention_factor;
+            if (c.rope_local_theta > 0) rs["applies_to"] = "global layers";
+            j["rope_scaling"] = rs;
+        }
+        if (c.rope_local_theta > 0) j["rope_local_theta"] = c.rope_local_theta;
+    }
+    // What sets this family apart (only what differs from a plain pre-norm decoder).
+    j["norm_placement"] = to_string(c.norm_placement);
+    if (c.qk_norm != QkNorm::none) j["qk_norm"] = to_string(c.qk_norm);
+    if (c.norm_weight_offset != 0) j["norm_weight"] = fmt::format("{} + w (folded into the loaded weights)", c.norm_weight_offset);
+    if (c.embed_scale != 1.0) j["embed_scale"] = c.embed_scale;
+    if (c.attn_scale > 0) j["attn_scale"] = c.attn_scale;
+    if (c.attn_softcap > 0) j["attn_softcap"] = c.attn_softcap;
+    if (c.final_softcap > 0) j["final_softcap"] = c.final_softcap;
+    if (!c.sliding_window.empty()) {
+        // "4096,0,4096,..." per layer, 0 = global.
+        std::string per_layer;
+        for (size_t l = 0; l < c.sliding_window.size(); ++l)
+            per_layer += (l ? "," : "") + std::to_string(c.sliding_window[l]);
+        j["sliding_window"] = per_layer;
     }
     j["activation"] = to_string(c.activation);
     j["gated_mlp"] = c.gated_mlp;

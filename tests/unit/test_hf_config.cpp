@@ -3,6 +3,8 @@
 // transformers' configuration classes.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "headscope/error.hpp"
 #include "headscope/formats/hf_config.hpp"
 #include "support/test_support.hpp"
@@ -233,8 +235,9 @@ TEST_CASE("hf config: Mistral-7B (GQA 32/8, sliding window)", "[hf_config]") {
     CHECK(c.d_mlp == 14336);
     CHECK(c.norm_eps == 1e-5);
     CHECK(c.rope_theta == 10000.0);
-    // Full attention equals 4096-token sliding-window attention only up to 4096 tokens.
-    CHECK(c.n_ctx == 4096);
+    // The window is real per-layer attention now; the context stays the model's.
+    CHECK(c.n_ctx == 32768);
+    CHECK(c.sliding_window == std::vector<int>(32, 4096));
 
     // v0.2 style: no sliding window, rope_theta 1e6.
     std::string v02 = kMistral7b;
@@ -246,6 +249,7 @@ TEST_CASE("hf config: Mistral-7B (GQA 32/8, sliding window)", "[hf_config]") {
     set("\"rope_theta\": 10000.0", "\"rope_theta\": 1000000.0");
     ModelConfig c2 = parse_hf_config(v02, "mistral-v0.2");
     CHECK(c2.n_ctx == 32768);
+    CHECK(c2.sliding_window.empty());
     CHECK(c2.rope_theta == 1e6);
 }
 
@@ -269,8 +273,7 @@ TEST_CASE("hf config: Qwen2-0.5B (14 heads / 2 kv heads, tied embeddings)", "[hf
     CHECK(c.bos_token_id == 151643);
     CHECK(c.eos_token_id == 151643);
 
-    // With use_sliding_window, layers >= max_window_layers slide over 4096 tokens: full attention
-    // is exact only up to the window.
+    // With use_sliding_window, layers >= max_window_layers slide over 4096 tokens.
     std::string sliding = kQwen2_05b;
     auto set = [&](const std::string& from, const std::string& to) {
         REQUIRE(sliding.find(from) != std::string::npos);
@@ -279,7 +282,11 @@ TEST_CASE("hf config: Qwen2-0.5B (14 heads / 2 kv heads, tied embeddings)", "[hf
     set("\"use_sliding_window\": false", "\"use_sliding_window\": true");
     set("\"max_window_layers\": 24", "\"max_window_layers\": 20");
     set("\"sliding_window\": 131072", "\"sliding_window\": 4096");
-    CHECK(parse_hf_config(sliding, "qwen2-sliding").n_ctx == 4096);
+    ModelConfig cs = parse_hf_config(sliding, "qwen2-sliding");
+    CHECK(cs.n_ctx == 131072);
+    REQUIRE(cs.sliding_window.size() == 24);
+    CHECK(cs.window(19) == 0);
+    CHECK(cs.window(20) == 4096);
 }
 
 TEST_CASE("hf config: missing keys take transformers' class defaults", "[hf_config]") {
@@ -295,7 +302,8 @@ TEST_CASE("hf config: missing keys take transformers' class defaults", "[hf_conf
 
     ModelConfig mistral = parse_hf_config(R"({"model_type": "mistral"})", "t");
     CHECK(mistral.n_kv_heads == 8);  // MistralConfig default when the key is absent
-    CHECK(mistral.n_ctx == 4096);    // default sliding_window 4096 < 4096 * 32
+    CHECK(mistral.n_ctx == 4096 * 32);
+    CHECK(mistral.window(0) == 4096);  // default sliding_window
     ModelConfig mistral_null = parse_hf_config(R"({"model_type": "mistral", "num_key_value_heads": null})", "t");
     CHECK(mistral_null.n_kv_heads == 32);  // null means "same as heads"
 
@@ -357,7 +365,7 @@ std::string config_error(const std::string& text) {
 
 TEST_CASE("hf config errors: model_type", "[hf_config]") {
     CHECK_THAT(config_error(R"({"model_type": "bert", "hidden_size": 768})"),
-               Catch::Contains("\"bert\"") && Catch::Contains("gpt2, gpt_neox, llama, mistral, qwen2"));
+               Catch::Contains("\"bert\"") && Catch::Contains("gpt2, gpt_neox, llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, gemma3, phi3, olmo2"));
     CHECK_THAT(config_error(R"({"hidden_size": 768})"), Catch::Contains("model_type"));
     CHECK_THAT(config_error(R"({"model_type": 7})"), Catch::Contains("model_type") && Catch::Contains("string"));
 }
@@ -402,17 +410,70 @@ TEST_CASE("hf config errors: impossible values", "[hf_config]") {
     CHECK_THAT(config_error(R"({"model_type": "llama", "head_dim": 7})"), Catch::Contains("rotary_dim"));
 }
 
-TEST_CASE("hf config errors: RoPE scaling is refused, not ignored", "[hf_config]") {
-    CHECK_THAT(config_error(R"({"model_type": "llama", "rope_scaling": {"type": "linear", "factor": 2.0}})"),
-               Catch::Contains("\"rope_scaling\"") && Catch::Contains("linear") &&
-                   Catch::Contains("not supported yet"));
-    CHECK_THAT(config_error(R"({"model_type": "llama", "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0,
-        "high_freq_factor": 4.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"}})"),
-               Catch::Contains("llama3"));
-    CHECK_THAT(config_error(R"({"model_type": "qwen2", "rope_parameters": {"rope_type": "yarn", "factor": 4.0}})"),
-               Catch::Contains("\"rope_parameters\"") && Catch::Contains("yarn"));
-    CHECK_THAT(config_error(R"({"model_type": "gpt_neox", "rope_scaling": {"type": "dynamic", "factor": 2.0}})"),
-               Catch::Contains("dynamic"));
+TEST_CASE("hf config: RoPE scaling types as transformers resolves them", "[hf_config]") {
+    ModelConfig lin = parse_hf_config(R"({"model_type": "llama", "rope_scaling": {"type": "linear", "factor": 2.0}})", "t");
+    CHECK(lin.rope_scaling.kind == RopeScalingKind::linear);
+    CHECK(lin.rope_scaling.factor == 2.0);
+    ModelConfig l3 = parse_hf_config(R"({"model_type": "llama", "max_position_embeddings": 131072, "rope_scaling":
+        {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192,
+         "rope_type": "llama3"}})", "t");
+    CHECK(l3.rope_scaling.kind == RopeScalingKind::llama3);
+    CHECK(l3.rope_scaling.original_context == 8192);
+    CHECK(l3.n_ctx == 131072);
+    ModelConfig yarn = parse_hf_config(R"({"model_type": "qwen2", "rope_parameters": {"rope_type": "yarn", "factor": 4.0}})", "t");
+    CHECK(yarn.rope_scaling.kind == RopeScalingKind::yarn);
+    CHECK(yarn.rope_scaling.attention_factor == Approx(0.1 * std::log(4.0) + 1.0));
+    ModelConfig dyn = parse_hf_config(R"({"model_type": "gpt_neox", "rope_scaling": {"type": "dynamic", "factor": 2.0}})", "t");
+    CHECK(dyn.rope_scaling.kind == RopeScalingKind::dynamic);
+    CHECK(dyn.n_ctx == 4096);  // 2048 * factor: dynamic NTK stretches with the prompt
+}
+
+TEST_CASE("hf config errors: unknown RoPE types are refused, listing the supported ones", "[hf_config]") {
+    CHECK_THAT(config_error(R"({"model_type": "llama", "rope_scaling": {"type": "banana", "factor": 2.0}})"),
+               Catch::Contains("\"rope_scaling\"") && Catch::Contains("banana") &&
+                   Catch::Contains("linear, dynamic, llama3, yarn, longrope"));
+    CHECK_THAT(config_error(R"({"model_type": "llama", "rope_scaling": {"rope_type": "llama3", "factor": 8.0}})"),
+               Catch::Contains("low_freq_factor"));
+    CHECK_THAT(config_error(R"({"model_type": "llama", "rope_scaling": {"rope_type": "longrope", "short_factor": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],
+        "long_factor": [1]}})"), Catch::Contains("phi3"));
+}
+
+TEST_CASE("hf config: today's families", "[hf_config]") {
+    ModelConfig g2 = parse_hf_config(R"({"model_type": "gemma2", "num_hidden_layers": 4})", "t");
+    CHECK(g2.d_head == 256);
+    CHECK(g2.norm_placement == NormPlacement::sandwich);
+    CHECK(g2.norm_weight_offset == 1.0);
+    CHECK(g2.embed_scale == Approx(std::sqrt(2304.0)));
+    CHECK(g2.attn_softcap == 50.0);
+    CHECK(g2.final_softcap == 30.0);
+    CHECK(g2.attn_scale == Approx(1.0 / 16.0));
+    CHECK(g2.sliding_window == std::vector<int>{4096, 0, 4096, 0});
+    CHECK(g2.n_ctx == 8192);
+    CHECK(g2.activation == Activation::gelu_new);
+    ModelConfig g3 = parse_hf_config(R"({"model_type": "gemma3_text", "num_hidden_layers": 6, "sliding_window": 512,
+        "final_logit_softcapping": null})", "t");
+    CHECK(g3.qk_norm == QkNorm::per_head);
+    CHECK(g3.sliding_window == std::vector<int>{512, 512, 512, 512, 512, 0});
+    CHECK(g3.rope_local_theta == 10000.0);
+    CHECK(g3.rope_theta == 1e6);
+    CHECK(g3.final_softcap == 0.0);
+    ModelConfig g3v = parse_hf_config(R"({"model_type": "gemma3", "text_config": {"num_hidden_layers": 2,
+        "layer_types": ["full_attention", "sliding_attention"]}})", "t");
+    CHECK(g3v.model_type == "gemma3");
+    CHECK(g3v.sliding_window == std::vector<int>{0, 4096});
+    ModelConfig q3 = parse_hf_config(R"({"model_type": "qwen3"})", "t");
+    CHECK(q3.qk_norm == QkNorm::per_head);
+    CHECK(q3.d_head == 128);
+    ModelConfig o2 = parse_hf_config(R"({"model_type": "olmo2"})", "t");
+    CHECK(o2.norm_placement == NormPlacement::post);
+    CHECK(o2.qk_norm == QkNorm::full_width);
+    ModelConfig phi = parse_hf_config(R"({"model_type": "phi3", "hidden_size": 3072, "num_attention_heads": 24,
+        "partial_rotary_factor": 0.75, "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
+        "rope_scaling": {"type": "longrope", "short_factor": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],
+        "long_factor": [2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2]}})", "t");
+    CHECK(phi.rotary_dim == 96);
+    CHECK(phi.rope_scaling.kind == RopeScalingKind::longrope);
+    CHECK(phi.rope_scaling.attention_factor == Approx(std::sqrt(1 + std::log(32.0) / std::log(4096.0))));
 }
 
 TEST_CASE("hf config errors: files", "[hf_config]") {

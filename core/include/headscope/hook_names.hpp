@@ -41,8 +41,13 @@ enum class HookSite : int {
     mlp_post,            // blocks.L.mlp.hook_post         [B, T, d_mlp]
     mlp_out,             // blocks.L.hook_mlp_out          [B, T, d_model]
     resid_post,          // blocks.L.hook_resid_post       [B, T, d_model]
+    // per layer, only in families that have them (listed after the others to keep site numbers)
+    attn_q_normed,       // blocks.L.attn.hook_q_normed    [B, T, H, d_head]  q after q_norm, before rotary
+    attn_k_normed,       // blocks.L.attn.hook_k_normed    [B, T, K, d_head]  k after k_norm, before rotary
+    ln1_post_scale,      // blocks.L.ln1_post.hook_scale   [B, T, 1]  norm of the attention output (post/pre+post)
+    ln2_post_scale,      // blocks.L.ln2_post.hook_scale   [B, T, 1]  norm of the MLP output (post/pre+post)
 };
-inline constexpr int kHookSiteCount = static_cast<int>(HookSite::resid_post) + 1;
+inline constexpr int kHookSiteCount = static_cast<int>(HookSite::ln2_post_scale) + 1;
 
 bool is_layer_site(HookSite site);
 
@@ -59,7 +64,7 @@ std::optional<HookKey> parse_hook_name(std::string_view name);
 // TransformerLens-style shorthand: ("pattern", 3) -> "blocks.3.attn.hook_pattern";
 // accepts the short names embed, pos_embed, resid_pre, ln1_scale, q, k, v, rot_q, rot_k,
 // attn_scores, pattern, z, result, attn_out, resid_mid, ln2_scale, pre, pre_linear, post,
-// mlp_out, resid_post, ln_final_scale. Throws UsageError for an unknown short name.
+// mlp_out, resid_post, ln_final_scale, q_normed, k_normed, ln1_post_scale, ln2_post_scale. Throws UsageError for an unknown short name.
 std::string hook_name(std::string_view short_name, int layer);
 
 // The hook points a model of this configuration has, in forward order.

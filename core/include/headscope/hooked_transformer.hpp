@@ -75,13 +75,24 @@ public:
 
 private:
     struct Packed;
+    // Layers [from, to) on the residual stream x [B, T, d_model] (hook_resid_pre of `from` on).
+    at::Tensor run_layers(int from, int to, at::Tensor x);
+    at::Tensor block(int layer, const at::Tensor& resid);
+    at::Tensor unembed(const at::Tensor& x);
     at::Tensor attention(int layer, const at::Tensor& x, int64_t positions);
     at::Tensor dense_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
-    at::Tensor chunked_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+    at::Tensor chunked_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+    // The one score transform of both kernels: scale, soft-cap, causal + sliding-window mask.
+    // scores [B, H, queries, keys] for query positions q0.. and key positions k0..
+    at::Tensor transform_scores(int layer, at::Tensor scores, int64_t q0, int64_t k0) const;
+    at::Tensor qk_norm(int layer, const at::Tensor& x, const at::Tensor& w, HookSite site);
+    at::Tensor rotate(int layer, const at::Tensor& x, int64_t positions);
 
     at::Tensor mlp(int layer, const at::Tensor& x);
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, HookSite scale_site,
                     HookSite normalized_site, int layer);
+    // Output norm of post / pre+post placement (hooked at its scale only).
+    at::Tensor post_norm(const at::Tensor& x, const at::Tensor& w, HookSite scale_site, int layer);
     void repack();
 
     ModelConfig config_;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace headscope {
 
@@ -15,6 +16,29 @@ enum class PositionKind { rotary, learned, none };
 //  half:        pairs (i, i + rotary_dim/2) — Hugging Face llama/mistral/qwen2, GPT-NeoX.
 enum class RotaryStyle { interleaved, half };
 enum class Activation { silu, gelu_new, gelu, relu };
+
+// Where a block normalises around its attention and MLP sublayers.
+//  pre:      x + f(norm(x))                 (GPT-2, Llama, ...)
+//  post:     x + norm(f(x))                 (OLMo-2)
+//  sandwich: x + post_norm(f(pre_norm(x)))  (Gemma-2, Gemma-3)
+enum class NormPlacement { pre, post, sandwich };
+// RMSNorm of queries and keys before rotary.
+//  per_head:   over each head's d_head dims, one [d_head] weight shared by all heads (Qwen3, Gemma-3)
+//  full_width: over all heads' dims together, weights [H * d_head] and [K * d_head] (OLMo-2)
+enum class QkNorm { none, per_head, full_width };
+
+// Rotary frequency scaling, as Hugging Face transformers' rope_scaling / rope_parameters.
+enum class RopeScalingKind { none, linear, dynamic, llama3, yarn, longrope };
+struct RopeScaling {
+    RopeScalingKind kind = RopeScalingKind::none;
+    double factor = 1.0;
+    int original_context = 0;  // original_max_position_embeddings (dynamic: max_position_embeddings)
+    double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+    double beta_fast = 32.0, beta_slow = 1.0;              // yarn
+    bool truncate = true;                                  // yarn: floor/ceil the correction range
+    double attention_factor = 1.0;  // yarn, longrope: multiplies cos and sin (resolved at parse)
+    std::vector<double> short_factor, long_factor;  // longrope, rotary_dim / 2 each
+};
 
 struct ModelConfig {
     Architecture architecture = Architecture::llama;
@@ -38,6 +62,23 @@ struct ModelConfig {
     int rotary_dim = 0;  // dims of each head that rotate; d_head unless partial rotary (NeoX)
     RotaryStyle rotary_style = RotaryStyle::interleaved;
 
+    RopeScaling rope_scaling;     // applies to global (non-sliding) layers
+    double rope_local_theta = 0;  // Gemma-3: unscaled theta of sliding layers; 0 = rope_theta
+
+    NormPlacement norm_placement = NormPlacement::pre;
+    QkNorm qk_norm = QkNorm::none;
+    // Gemma stores RMSNorm weights as w and applies (1 + w). Canonical norm weights always hold
+    // the applied factor (1 + w), so folding and analyses need no special case; this records
+    // the offset for display and export.
+    double norm_weight_offset = 0.0;
+    double embed_scale = 1.0;    // Gemma: embeddings x sqrt(d_model)
+    double attn_scale = 0.0;     // query scale; 0 = 1 / sqrt(d_head) (Gemma-2/3: query_pre_attn_scalar^-0.5)
+    double attn_softcap = 0.0;   // scores -> cap * tanh(scores / cap); 0 = none (Gemma-2)
+    double final_softcap = 0.0;  // logits -> cap * tanh(logits / cap); 0 = none (Gemma-2)
+    // Sliding-window attention per layer: a query sees itself and the window - 1 keys before it.
+    // Empty, or 0 for a layer, means global causal attention there.
+    std::vector<int> sliding_window;
+
     bool parallel_residual = false;  // NeoX: x + attn(ln1(x)) + mlp(ln2(x))
     bool gated_mlp = true;           // SwiGLU: down(act(gate(x)) * up(x))
     Activation activation = Activation::silu;
@@ -50,6 +91,13 @@ struct ModelConfig {
 
     // Query heads per kv head; query head h reads kv head h / group_size().
     int group_size() const { return n_kv_heads > 0 ? n_heads / n_kv_heads : 1; }
+    // The window of layer l; 0 = global.
+    int window(int layer) const {
+        return layer >= 0 && layer < static_cast<int>(sliding_window.size()) ? sliding_window[static_cast<size_t>(layer)] : 0;
+    }
+    double query_scale() const;  // attn_scale, or 1 / sqrt(d_head)
+    bool pre_norms() const { return norm_placement != NormPlacement::post; }
+    bool post_norms() const { return norm_placement != NormPlacement::pre; }
     // Throws ConfigError naming the first inconsistent field.
     void validate() const;
 };
@@ -59,5 +107,8 @@ const char* to_string(NormKind n);
 const char* to_string(PositionKind p);
 const char* to_string(RotaryStyle r);
 const char* to_string(Activation a);
+const char* to_string(NormPlacement p);
+const char* to_string(QkNorm q);
+const char* to_string(RopeScalingKind k);
 
 }  // namespace headscope

@@ -5,6 +5,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "headscope/model_config.hpp"
@@ -21,7 +23,21 @@ struct LayerWeights {
     at::Tensor W_gate, b_gate;  // [d_model, d_mlp]  gated MLPs (SwiGLU) only
     at::Tensor W_in, b_in;      // [d_model, d_mlp]  (the "up" projection of gated MLPs)
     at::Tensor W_out, b_out;    // [d_mlp, d_model]
+    // Families with more norms (absent elsewhere). Norm weights hold the factor applied
+    // (Gemma's 1 + w already added).
+    at::Tensor ln1_post_w;  // [d_model]  norm of the attention output (post / pre+post placement)
+    at::Tensor ln2_post_w;  // [d_model]  norm of the MLP output
+    at::Tensor q_norm_w;    // [d_head] per-head q/k norm, or [H * d_head] full-width
+    at::Tensor k_norm_w;    // [d_head] per-head q/k norm, or [K * d_head] full-width
 };
+
+// Every tensor of a layer, named once ("attn.W_Q" -> blocks.L.attn.W_Q). Validation,
+// conversion, training and counting all walk this table, so a new tensor is added here only.
+struct LayerTensor {
+    const char* name;
+    at::Tensor LayerWeights::*member;
+};
+const std::vector<LayerTensor>& layer_tensors();
 
 struct ModelWeights {
     at::Tensor W_E;    // [d_vocab, d_model]
@@ -31,6 +47,12 @@ struct ModelWeights {
     at::Tensor W_U;  // [d_model, d_vocab]  (a view of W_E transposed when tied)
     at::Tensor b_U;  // [d_vocab]
 };
+
+// Calls f(name, tensor) for every tensor slot of the model, defined or not, in a fixed order;
+// names are canonical ("W_E", "blocks.3.attn.W_Q", "ln_final.w").
+void for_each_weight(ModelWeights& weights, const std::function<void(const std::string&, at::Tensor&)>& f);
+void for_each_weight(const ModelWeights& weights,
+                     const std::function<void(const std::string&, const at::Tensor&)>& f);
 
 // Throws ConfigError naming the first weight that is missing, present where it must not be,
 // or mis-shaped (with the expected shape).

@@ -1,5 +1,7 @@
 #include "headscope/model_config.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "headscope/error.hpp"
@@ -28,7 +30,53 @@ void ModelConfig::validate() const {
         require(rotary_dim > 0 && rotary_dim <= d_head && rotary_dim % 2 == 0,
                 fmt::format("rotary_dim ({}) must be even and in (0, d_head={}]", rotary_dim, d_head));
         require(rope_theta > 0, fmt::format("rope_theta must be positive (got {})", rope_theta));
+        const auto& r = rope_scaling;
+        if (r.kind == RopeScalingKind::longrope) {
+            require(static_cast<int>(r.short_factor.size()) == rotary_dim / 2 &&
+                        static_cast<int>(r.long_factor.size()) == rotary_dim / 2,
+                    fmt::format("longrope short_factor and long_factor need rotary_dim / 2 = {} entries (got {} and {})",
+                                rotary_dim / 2, r.short_factor.size(), r.long_factor.size()));
+        }
+        if (r.kind != RopeScalingKind::none && r.kind != RopeScalingKind::longrope)
+            require(r.factor > 0, fmt::format("rope scaling factor must be positive (got {})", r.factor));
     }
+    require(sliding_window.empty() || static_cast<int>(sliding_window.size()) == n_layers,
+            fmt::format("sliding_window lists {} layers, the model has {}", sliding_window.size(), n_layers));
+    for (int w : sliding_window) require(w >= 0, fmt::format("sliding window {} is negative", w));
+    require(attn_softcap >= 0 && final_softcap >= 0, "soft caps must be >= 0");
+    require(embed_scale > 0, fmt::format("embed_scale must be positive (got {})", embed_scale));
+}
+
+double ModelConfig::query_scale() const {
+    return attn_scale > 0 ? attn_scale : 1.0 / std::sqrt(static_cast<double>(d_head));
+}
+
+const char* to_string(NormPlacement p) {
+    switch (p) {
+        case NormPlacement::pre: return "pre";
+        case NormPlacement::post: return "post";
+        case NormPlacement::sandwich: return "pre+post";
+    }
+    return "?";
+}
+const char* to_string(QkNorm q) {
+    switch (q) {
+        case QkNorm::none: return "none";
+        case QkNorm::per_head: return "per-head";
+        case QkNorm::full_width: return "full-width";
+    }
+    return "?";
+}
+const char* to_string(RopeScalingKind k) {
+    switch (k) {
+        case RopeScalingKind::none: return "none";
+        case RopeScalingKind::linear: return "linear";
+        case RopeScalingKind::dynamic: return "dynamic";
+        case RopeScalingKind::llama3: return "llama3";
+        case RopeScalingKind::yarn: return "yarn";
+        case RopeScalingKind::longrope: return "longrope";
+    }
+    return "?";
 }
 
 const char* to_string(Architecture a) {

@@ -42,6 +42,10 @@ constexpr std::array<SiteName, kHookSiteCount> kSiteNames{{
     {HookSite::mlp_post, "mlp.hook_post", "post"},
     {HookSite::mlp_out, "hook_mlp_out", "mlp_out"},
     {HookSite::resid_post, "hook_resid_post", "resid_post"},
+    {HookSite::attn_q_normed, "attn.hook_q_normed", "q_normed"},
+    {HookSite::attn_k_normed, "attn.hook_k_normed", "k_normed"},
+    {HookSite::ln1_post_scale, "ln1_post.hook_scale", "ln1_post_scale"},
+    {HookSite::ln2_post_scale, "ln2_post.hook_scale", "ln2_post_scale"},
 }};
 
 const SiteName& entry(HookSite site) { return kSiteNames[static_cast<size_t>(site)]; }
@@ -89,7 +93,8 @@ std::string hook_name(std::string_view short_name, int layer) {
     throw UsageError("unknown hook short name '" + std::string(short_name) +
                      "' (known: embed, pos_embed, resid_pre, ln1_scale, q, k, v, rot_q, rot_k, "
                      "attn_scores, pattern, z, result, attn_out, resid_mid, ln2_scale, pre, "
-                     "pre_linear, post, mlp_out, resid_post, ln_final_scale)");
+                     "pre_linear, post, mlp_out, resid_post, ln_final_scale, q_normed, k_normed, "
+                     "ln1_post_scale, ln2_post_scale)");
 }
 
 std::vector<HookKey> hook_points_of(const ModelConfig& c) {
@@ -100,11 +105,17 @@ std::vector<HookKey> hook_points_of(const ModelConfig& c) {
     for (int l = 0; l < c.n_layers; ++l) {
         auto add = [&](HookSite s) { out.push_back({s, l}); };
         add(HookSite::resid_pre);
-        add(HookSite::ln1_scale);
-        add(HookSite::ln1_normalized);
+        if (c.pre_norms()) {
+            add(HookSite::ln1_scale);
+            add(HookSite::ln1_normalized);
+        }
         add(HookSite::attn_q);
         add(HookSite::attn_k);
         add(HookSite::attn_v);
+        if (c.qk_norm != QkNorm::none) {
+            add(HookSite::attn_q_normed);
+            add(HookSite::attn_k_normed);
+        }
         if (rotary) {
             add(HookSite::attn_rot_q);
             add(HookSite::attn_rot_k);
@@ -113,14 +124,18 @@ std::vector<HookKey> hook_points_of(const ModelConfig& c) {
         add(HookSite::attn_pattern);
         add(HookSite::attn_z);
         add(HookSite::attn_result);
+        if (c.post_norms()) add(HookSite::ln1_post_scale);
         add(HookSite::attn_out);
         if (!c.attn_only) {
             if (!c.parallel_residual) add(HookSite::resid_mid);
-            add(HookSite::ln2_scale);
-            add(HookSite::ln2_normalized);
+            if (c.pre_norms()) {
+                add(HookSite::ln2_scale);
+                add(HookSite::ln2_normalized);
+            }
             add(HookSite::mlp_pre);
             if (c.gated_mlp) add(HookSite::mlp_pre_linear);
             add(HookSite::mlp_post);
+            if (c.post_norms()) add(HookSite::ln2_post_scale);
             add(HookSite::mlp_out);
         }
         add(HookSite::resid_post);

@@ -197,12 +197,22 @@ at::Tensor fold_rows(const at::Tensor& W, const at::Tensor& norm_w, const Circui
     return W * norm_w.to(W.scalar_type()).view({1, -1, 1});
 }
 
+// Folds a q/k norm's weight into the d_head (column) side of W [heads, d_model, d_head]: one
+// [d_head] weight for every head, or [heads * d_head] (full-width, OLMo-2). The norm's
+// per-position RMS scale is not a weight and stays out of the circuit.
+at::Tensor fold_cols(const at::Tensor& W, const at::Tensor& qk_norm_w, const CircuitOptions& o) {
+    if (!o.fold_norm_weights || !qk_norm_w.defined()) return W;
+    const int64_t heads = qk_norm_w.numel() == W.size(2) ? 1 : W.size(0);
+    return W * qk_norm_w.to(W.scalar_type()).view({heads, 1, W.size(2)});
+}
+
 }  // namespace
 
 FactoredMatrix qk_circuit(const HookedTransformer& model, int layer, CircuitOptions options) {
     const LayerWeights& L = layer_weights(model, layer, "qk_circuit");
-    const at::Tensor W_Q = fold_rows(L.W_Q, L.ln1_w, options);                                    // [H, d, dh]
-    const at::Tensor W_K = fold_rows(L.W_K, L.ln1_w, options).index_select(0, kv_index(model.config(), L.W_K));
+    const at::Tensor W_Q = fold_cols(fold_rows(L.W_Q, L.ln1_w, options), L.q_norm_w, options);  // [H, d, dh]
+    const at::Tensor W_K = fold_cols(fold_rows(L.W_K, L.ln1_w, options), L.k_norm_w, options)
+                               .index_select(0, kv_index(model.config(), L.W_K));
     return FactoredMatrix(W_Q, W_K.transpose(-1, -2));
 }
 

@@ -1,5 +1,5 @@
 // Hugging Face families: each maps its checkpoint's tensor names and layouts into the
-// canonical weights. One file per family (hf_gpt2.cpp, hf_gpt_neox.cpp, hf_llama.cpp). Internal.
+// canonical weights. One file per family (hf_gpt2.cpp, hf_gpt_neox.cpp, hf_decoder.cpp). Internal.
 #pragma once
 
 #include "headscope/model_config.hpp"
@@ -8,10 +8,8 @@
 
 namespace headscope {
 
-struct LlamaNameTable;
-const LlamaNameTable& hf_llama_names();
-
-ModelWeights load_hf_llama_weights(const TensorSource& source, const ModelConfig& config);
+// llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3(_text), phi3, olmo2 (hf_decoder.cpp).
+ModelWeights load_hf_decoder_weights(const TensorSource& source, const ModelConfig& config);
 ModelWeights load_hf_gpt2_weights(const TensorSource& source, const ModelConfig& config);
 ModelWeights load_hf_gpt_neox_weights(const TensorSource& source, const ModelConfig& config);
 

@@ -16,7 +16,7 @@ LoadedModel load_hf_model(const std::string& directory, const LoadOptions& optio
     switch (config.architecture) {
         case Architecture::gpt2: weights = load_hf_gpt2_weights(checkpoint, config); break;
         case Architecture::gpt_neox: weights = load_hf_gpt_neox_weights(checkpoint, config); break;
-        case Architecture::llama: weights = load_hf_llama_weights(checkpoint, config); break;
+        case Architecture::llama: weights = load_hf_decoder_weights(checkpoint, config); break;
     }
     LoadedModel out;
     out.format = ModelFormat::huggingface;

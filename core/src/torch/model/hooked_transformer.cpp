@@ -6,21 +6,10 @@
 
 #include "headscope/error.hpp"
 #include "headscope/hooked_transformer.hpp"
+#include "model/hooked_transformer_packed.hpp"
 #include "model/rotary.hpp"
 
 namespace headscope {
-
-// Weights re-laid out for fast matmuls (derived from weights_, rebuilt by repack()).
-struct HookedTransformer::Packed {
-    struct Layer {
-        torch::Tensor W_qkv, b_qkv;  // [d_model, (H + 2K) * d_head]
-        torch::Tensor W_o;           // [H * d_head, d_model]
-        torch::Tensor W_up, b_up;    // [d_model, d_mlp] or gated [d_model, 2 * d_mlp] (gate | in)
-    };
-    std::vector<Layer> layers;
-    RotaryTables rotary;
-    double attn_scale = 1.0;
-};
 
 HookedTransformer::HookedTransformer(ModelConfig config, ModelWeights weights, ComputeOptions options)
     : config_(std::move(config)), options_(options) {
@@ -43,26 +32,13 @@ int64_t HookedTransformer::parameter_count() const { return headscope::parameter
 
 std::vector<at::Tensor> HookedTransformer::enable_training() {
     std::vector<at::Tensor> params;
-    auto leaf = [&](at::Tensor& t) {
-        if (!t.defined()) return;
+    const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
+    for_each_weight(weights_, [&](const std::string& name, at::Tensor& t) {
+        if (!t.defined() || (tied && name == "W_U")) return;
         t = t.detach().requires_grad_(true);
         params.push_back(t);
-    };
-    const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
-    leaf(weights_.W_E);
-    leaf(weights_.W_pos);
-    for (auto& L : weights_.layers) {
-        for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.W_Q, &L.b_Q, &L.W_K, &L.b_K, &L.W_V, &L.b_V, &L.W_O, &L.b_O,
-                              &L.ln2_w, &L.ln2_b, &L.W_gate, &L.b_gate, &L.W_in, &L.b_in, &L.W_out, &L.b_out})
-            leaf(*t);
-    }
-    leaf(weights_.ln_final_w);
-    leaf(weights_.ln_final_b);
-    if (tied)
-        weights_.W_U = weights_.W_E.t();
-    else
-        leaf(weights_.W_U);
-    leaf(weights_.b_U);
+    });
+    if (tied) weights_.W_U = weights_.W_E.t();
     training_ = true;
     return params;
 }
@@ -70,20 +46,11 @@ std::vector<at::Tensor> HookedTransformer::enable_training() {
 void HookedTransformer::disable_training() {
     torch::NoGradGuard no_grad;
     ModelWeights frozen = weights_;
-    auto freeze = [](at::Tensor& t) {
-        if (t.defined()) t = t.detach();
-    };
     const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
-    freeze(frozen.W_E);
-    freeze(frozen.W_pos);
-    for (auto& L : frozen.layers)
-        for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.W_Q, &L.b_Q, &L.W_K, &L.b_K, &L.W_V, &L.b_V, &L.W_O, &L.b_O,
-                              &L.ln2_w, &L.ln2_b, &L.W_gate, &L.b_gate, &L.W_in, &L.b_in, &L.W_out, &L.b_out})
-            freeze(*t);
-    freeze(frozen.ln_final_w);
-    freeze(frozen.ln_final_b);
-    freeze(frozen.b_U);
-    frozen.W_U = tied ? frozen.W_E.t() : frozen.W_U.detach();
+    for_each_weight(frozen, [](const std::string&, at::Tensor& t) {
+        if (t.defined()) t = t.detach();
+    });
+    if (tied) frozen.W_U = frozen.W_E.t();
     weights_ = std::move(frozen);
     training_ = false;
     repack();
@@ -122,9 +89,12 @@ void HookedTransformer::repack() {
         }
         p->layers.push_back(std::move(pl));
     }
-    if (config_.positions == PositionKind::rotary)
-        p->rotary = make_rotary_tables(config_, options_.dtype, options_.device);
-    p->attn_scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    if (config_.positions == PositionKind::rotary) {
+        p->rotary = make_rotary_tables(config_, false, config_.n_ctx, options_.dtype, options_.device);
+        if (config_.rope_local_theta > 0)
+            p->rotary_local = make_rotary_tables(config_, true, config_.n_ctx, options_.dtype, options_.device);
+    }
+    p->attn_scale = config_.query_scale();
     packed_ = std::move(p);
 }
 
@@ -181,84 +151,10 @@ at::Tensor HookedTransformer::norm(const at::Tensor& x, const at::Tensor& w, con
     return hooks_->apply(normalized_site, layer, out);
 }
 
-// Scores, causal mask, hook_attn_scores, softmax, hook_pattern and z for all T x T pairs at once.
-at::Tensor HookedTransformer::dense_attention(int l, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    const int64_t B = q.size(0), T = q.size(1), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
-                  g = config_.group_size();
-    // Grouped-query attention without copying k/v: the g query heads of kv head j are stacked
-    // along the query axis, [B, K, g*T, dh] x [B, K, dh, T].
-    torch::Tensor qg = q.permute({0, 2, 1, 3}).reshape({B, K, g * T, dh});
-    torch::Tensor scores = torch::matmul(qg, k.permute({0, 2, 3, 1})).view({B, H, T, T});
-    scores.mul_(packed_->attn_scale);
-    torch::Tensor causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
-    scores.masked_fill_(causal, -std::numeric_limits<double>::infinity());
-    scores = hooks_->apply(HookSite::attn_scores, l, scores);
-    torch::Tensor pattern = hooks_->apply(HookSite::attn_pattern, l, torch::softmax(scores, -1));
-    return torch::matmul(pattern.reshape({B, K, g * T, T}), v.permute({0, 2, 1, 3})).view({B, H, T, dh}).transpose(1, 2);
-}
-
-// The same z when nobody reads scores or patterns: blocks of kChunk queries against only the
-// keys they can see, so a long prompt does half the work and its score blocks stay in cache
-// instead of materialising [B, H, T, T] (an intervention re-run at 2,048 tokens).
-at::Tensor HookedTransformer::chunked_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    constexpr int64_t kChunk = 64;  // fastest of 32/64/128/256 at 2,048 tokens (bench/gui)
-    const int64_t B = q.size(0), T = q.size(1), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
-                  g = config_.group_size();
-    const torch::Tensor qh = q.permute({0, 2, 1, 3});  // [B, H, T, dh]
-    const torch::Tensor kt = k.permute({0, 2, 3, 1});  // [B, K, dh, T]
-    const torch::Tensor vh = v.permute({0, 2, 1, 3});  // [B, K, T, dh]
-    std::vector<torch::Tensor> parts;
-    for (int64_t start = 0; start < T; start += kChunk) {
-        const int64_t c = std::min(kChunk, T - start), end = start + c;
-        torch::Tensor qg = qh.narrow(2, start, c).reshape({B, K, g * c, dh});
-        torch::Tensor scores = torch::matmul(qg, kt.narrow(3, 0, end)).view({B, H, c, end});
-        scores.mul_(packed_->attn_scale);
-        torch::Tensor causal =
-            torch::ones({c, end}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(start + 1);
-        scores.masked_fill_(causal, -std::numeric_limits<double>::infinity());
-        torch::Tensor pattern = torch::softmax(scores, -1);
-        parts.push_back(torch::matmul(pattern.reshape({B, K, g * c, end}), vh.narrow(2, 0, end)).view({B, H, c, dh}));
-    }
-    return torch::cat(parts, 2).transpose(1, 2);
-}
-
-at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
-    const auto& L = weights_.layers[static_cast<size_t>(l)];
-    const auto& P = packed_->layers[static_cast<size_t>(l)];
-    const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head;
-    torch::Tensor qkv = P.b_qkv.defined() ? torch::addmm(P.b_qkv, x.reshape({B * T, -1}), P.W_qkv)
-                                          : torch::mm(x.reshape({B * T, -1}), P.W_qkv);
-    qkv = qkv.view({B, T, -1});
-    torch::Tensor q = hooks_->apply(HookSite::attn_q, l, qkv.narrow(2, 0, H * dh).view({B, T, H, dh}));
-    torch::Tensor k = hooks_->apply(HookSite::attn_k, l, qkv.narrow(2, H * dh, K * dh).view({B, T, K, dh}));
-    torch::Tensor v = hooks_->apply(HookSite::attn_v, l, qkv.narrow(2, (H + K) * dh, K * dh).view({B, T, K, dh}));
-    if (config_.positions == PositionKind::rotary) {
-        q = hooks_->apply(HookSite::attn_rot_q, l, apply_rotary(q, packed_->rotary, config_));
-        k = hooks_->apply(HookSite::attn_rot_k, l, apply_rotary(k, packed_->rotary, config_));
-    }
-    torch::Tensor z;
-    if (!training_ && T >= kChunkedAttentionFrom && !hooks_->wanted(HookSite::attn_scores, l) &&
-        !hooks_->wanted(HookSite::attn_pattern, l)) {
-        z = chunked_causal_attention(q, k, v);
-    } else {
-        z = dense_attention(l, q, k, v);
-    }
-    z = hooks_->apply(HookSite::attn_z, l, z);
-    torch::Tensor out;
-    if (hooks_->wanted(HookSite::attn_result, l)) {
-        // Per-head outputs, only when someone asked for them.
-        torch::Tensor result = torch::einsum("bthd,hdm->bthm", {z, L.W_O});
-        torch::Tensor replaced = hooks_->apply(HookSite::attn_result, l, result);
-        if (!replaced.is_same(result)) {
-            out = replaced.sum(2);
-            if (L.b_O.defined()) out = out + L.b_O;
-        }
-    }
-    if (!out.defined()) {
-        torch::Tensor zf = z.reshape({B * T, H * dh});
-        out = (L.b_O.defined() ? torch::addmm(L.b_O, zf, P.W_o) : torch::mm(zf, P.W_o)).view({B, T, -1});
-    }
-    return hooks_->apply(HookSite::attn_out, l, out);
+at::Tensor HookedTransformer::post_norm(const at::Tensor& x, const at::Tensor& w, HookSite scale_site, int layer) {
+    torch::Tensor centred = config_.norm == NormKind::layer ? x - x.mean(-1, true) : x;
+    torch::Tensor scale = hooks_->apply(scale_site, layer, (centred.pow(2).mean(-1, true) + config_.norm_eps).sqrt());
+    return centred / scale * w;
 }
 
 namespace {
@@ -271,6 +167,8 @@ torch::Tensor activate(Activation a, const torch::Tensor& x) {
     }
     return x;
 }
+
+torch::Tensor soft_cap(const torch::Tensor& x, double cap) { return torch::tanh(x / cap) * cap; }
 }  // namespace
 
 at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
@@ -289,8 +187,47 @@ at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
     }
     post = hooks_->apply(HookSite::mlp_post, l, post);
     torch::Tensor pf = post.reshape({B * T, m});
-    torch::Tensor out = L.b_out.defined() ? torch::addmm(L.b_out, pf, L.W_out) : torch::mm(pf, L.W_out);
-    return hooks_->apply(HookSite::mlp_out, l, out.view({B, T, -1}));
+    torch::Tensor out = (L.b_out.defined() ? torch::addmm(L.b_out, pf, L.W_out) : torch::mm(pf, L.W_out)).view({B, T, -1});
+    if (config_.post_norms()) out = post_norm(out, L.ln2_post_w, HookSite::ln2_post_scale, l);
+    return hooks_->apply(HookSite::mlp_out, l, out);
+}
+
+// One block. Norm placement: pre x + f(norm(x)); post x + norm(f(x)); pre+post both (the output
+// norms live inside attention() and mlp(), before hook_attn_out / hook_mlp_out, so those hooks
+// hold exactly what is added to the residual stream).
+at::Tensor HookedTransformer::block(int l, const at::Tensor& x) {
+    const auto& L = weights_.layers[static_cast<size_t>(l)];
+    const int64_t T = x.size(1);
+    const bool pre = config_.pre_norms();
+    torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
+    torch::Tensor attn_in = pre ? norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l) : resid;
+    torch::Tensor attn_out = attention(l, attn_in, T);
+    if (config_.attn_only) return hooks_->apply(HookSite::resid_post, l, resid + attn_out);
+    auto mlp_in = [&](const torch::Tensor& h) {
+        return pre ? norm(h, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l) : h;
+    };
+    if (config_.parallel_residual)
+        return hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp(l, mlp_in(resid)));
+    torch::Tensor mid = hooks_->apply(HookSite::resid_mid, l, resid + attn_out);
+    return hooks_->apply(HookSite::resid_post, l, mid + mlp(l, mlp_in(mid)));
+}
+
+at::Tensor HookedTransformer::run_layers(int from, int to, at::Tensor x) {
+    if (from < 0 || to > config_.n_layers || from > to)
+        throw UsageError(fmt::format("run_layers: layer range [{}, {}) is outside [0, {}]", from, to, config_.n_layers));
+    for (int l = from; l < to; ++l) x = block(l, x);
+    return x;
+}
+
+at::Tensor HookedTransformer::unembed(const at::Tensor& x_in) {
+    torch::Tensor x = x_in;
+    const int64_t B = x.size(0), T = x.size(1);
+    if (config_.final_norm)
+        x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
+    torch::Tensor xf = x.reshape({B * T, -1});
+    torch::Tensor logits = weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, weights_.W_U) : torch::mm(xf, weights_.W_U);
+    if (config_.final_softcap > 0) logits = soft_cap(logits, config_.final_softcap);
+    return logits.view({B, T, -1});
 }
 
 at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
@@ -305,9 +242,7 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
     }
     const int64_t B = tokens.size(0), T = tokens.size(1);
     if (B == 0 || T == 0) throw UsageError("forward: empty batch (0 sequences or 0 positions); an empty prompt needs a BOS token");
-    if (T > config_.n_ctx && config_.positions == PositionKind::learned)
-        throw UsageError(fmt::format("forward: {} positions exceed the model's context of {}", T, config_.n_ctx));
-    if (T > config_.n_ctx && config_.positions == PositionKind::rotary)
+    if (T > config_.n_ctx)
         throw UsageError(fmt::format("forward: {} positions exceed the model's context of {}", T, config_.n_ctx));
     const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
     if (lo < 0 || hi >= config_.d_vocab)
@@ -315,33 +250,19 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
                                      config_.d_vocab));
     tokens = tokens.to(options_.device);
     if (training_) repack();
+    if (config_.positions == PositionKind::rotary && rotary_depends_on_length(config_) && packed_->rotary_prompt_T != T) {
+        packed_->rotary_prompt = make_rotary_tables(config_, false, T, options_.dtype, options_.device);
+        packed_->rotary_prompt_T = T;
+    }
 
-    torch::Tensor x = hooks_->apply(HookSite::embed, -1, weights_.W_E.index_select(0, tokens.reshape({-1})).view({B, T, -1}));
+    torch::Tensor x = weights_.W_E.index_select(0, tokens.reshape({-1})).view({B, T, -1});
+    if (config_.embed_scale != 1.0) x = x * config_.embed_scale;
+    x = hooks_->apply(HookSite::embed, -1, x);
     if (config_.positions == PositionKind::learned) {
         torch::Tensor pos = weights_.W_pos.narrow(0, 0, T).unsqueeze(0).expand({B, T, config_.d_model});
         x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
     }
-    for (int l = 0; l < config_.n_layers; ++l) {
-        const auto& L = weights_.layers[static_cast<size_t>(l)];
-        torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
-        torch::Tensor attn_out =
-            attention(l, norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l), T);
-        if (config_.attn_only) {
-            x = hooks_->apply(HookSite::resid_post, l, resid + attn_out);
-        } else if (config_.parallel_residual) {
-            torch::Tensor mlp_out = mlp(l, norm(resid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
-            x = hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp_out);
-        } else {
-            torch::Tensor mid = hooks_->apply(HookSite::resid_mid, l, resid + attn_out);
-            torch::Tensor mlp_out = mlp(l, norm(mid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
-            x = hooks_->apply(HookSite::resid_post, l, mid + mlp_out);
-        }
-    }
-    if (config_.final_norm)
-        x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
-    torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor logits = weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, weights_.W_U) : torch::mm(xf, weights_.W_U);
-    return logits.view({B, T, -1});
+    return unembed(run_layers(0, config_.n_layers, x));
 }
 
 }  // namespace headscope

@@ -7,7 +7,38 @@
 
 namespace headscope {
 
+const std::vector<LayerTensor>& layer_tensors() {
+    static const std::vector<LayerTensor> table{
+        {"ln1.w", &LayerWeights::ln1_w},          {"ln1.b", &LayerWeights::ln1_b},
+        {"attn.W_Q", &LayerWeights::W_Q},         {"attn.b_Q", &LayerWeights::b_Q},
+        {"attn.W_K", &LayerWeights::W_K},         {"attn.b_K", &LayerWeights::b_K},
+        {"attn.W_V", &LayerWeights::W_V},         {"attn.b_V", &LayerWeights::b_V},
+        {"attn.q_norm.w", &LayerWeights::q_norm_w}, {"attn.k_norm.w", &LayerWeights::k_norm_w},
+        {"attn.W_O", &LayerWeights::W_O},         {"attn.b_O", &LayerWeights::b_O},
+        {"ln1_post.w", &LayerWeights::ln1_post_w},
+        {"ln2.w", &LayerWeights::ln2_w},          {"ln2.b", &LayerWeights::ln2_b},
+        {"mlp.W_gate", &LayerWeights::W_gate},    {"mlp.b_gate", &LayerWeights::b_gate},
+        {"mlp.W_in", &LayerWeights::W_in},        {"mlp.b_in", &LayerWeights::b_in},
+        {"mlp.W_out", &LayerWeights::W_out},      {"mlp.b_out", &LayerWeights::b_out},
+        {"ln2_post.w", &LayerWeights::ln2_post_w},
+    };
+    return table;
+}
+
 namespace {
+
+template <class W, class T, class F>
+void visit(W& w, F&& f) {
+    f(std::string("W_E"), static_cast<T&>(w.W_E));
+    f(std::string("W_pos"), static_cast<T&>(w.W_pos));
+    for (size_t l = 0; l < w.layers.size(); ++l)
+        for (const LayerTensor& t : layer_tensors())
+            f(fmt::format("blocks.{}.{}", l, t.name), static_cast<T&>(w.layers[l].*t.member));
+    f(std::string("ln_final.w"), static_cast<T&>(w.ln_final_w));
+    f(std::string("ln_final.b"), static_cast<T&>(w.ln_final_b));
+    f(std::string("W_U"), static_cast<T&>(w.W_U));
+    f(std::string("b_U"), static_cast<T&>(w.b_U));
+}
 
 std::string shape_str(at::IntArrayRef s) {
     std::string out = "[";
@@ -15,94 +46,87 @@ std::string shape_str(at::IntArrayRef s) {
     return out + "]";
 }
 
-void expect(const at::Tensor& t, const std::string& name, std::vector<int64_t> shape, bool required) {
-    if (!t.defined()) {
-        if (required) throw ConfigError(fmt::format("weight {} is missing (expected shape {})", name, shape_str(shape)));
-        return;
-    }
-    if (t.sizes() != at::IntArrayRef(shape))
-        throw ConfigError(fmt::format("weight {} has shape {}, expected {}", name, shape_str(t.sizes()), shape_str(shape)));
-}
+enum class Presence { required, optional, absent };
+struct Expectation {
+    Presence presence = Presence::absent;
+    std::vector<int64_t> shape;
+    const char* why_absent = "the model has no such weight";
+};
 
-void expect_absent(const at::Tensor& t, const std::string& name, const char* why) {
-    if (t.defined()) throw ConfigError(fmt::format("weight {} is present but {}", name, why));
-}
-
-}  // namespace
-
-void validate_weights(const ModelConfig& c, const ModelWeights& w) {
+// What the configuration says about one canonical tensor.
+Expectation expected(const ModelConfig& c, const std::string& name) {
     const int64_t d = c.d_model, H = c.n_heads, K = c.n_kv_heads, dh = c.d_head, m = c.d_mlp, V = c.d_vocab;
-    const bool layer_norm = c.norm == NormKind::layer;
-    expect(w.W_E, "W_E", {V, d}, true);
-    if (c.positions == PositionKind::learned)
-        expect(w.W_pos, "W_pos", {c.n_ctx, d}, true);
-    else
-        expect_absent(w.W_pos, "W_pos", "the model has no learned positions");
-    if (static_cast<int>(w.layers.size()) != c.n_layers)
-        throw ConfigError(fmt::format("weights hold {} layers, the configuration says {}", w.layers.size(), c.n_layers));
-    for (int l = 0; l < c.n_layers; ++l) {
-        const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-        auto n = [l](const char* what) { return fmt::format("blocks.{}.{}", l, what); };
-        expect(L.ln1_w, n("ln1.w"), {d}, true);
-        expect(L.ln1_b, n("ln1.b"), {d}, false);
-        if (!layer_norm) expect_absent(L.ln1_b, n("ln1.b"), "RMSNorm has no bias");
-        expect(L.W_Q, n("attn.W_Q"), {H, d, dh}, true);
-        expect(L.W_K, n("attn.W_K"), {K, d, dh}, true);
-        expect(L.W_V, n("attn.W_V"), {K, d, dh}, true);
-        expect(L.W_O, n("attn.W_O"), {H, dh, d}, true);
-        expect(L.b_Q, n("attn.b_Q"), {H, dh}, false);
-        expect(L.b_K, n("attn.b_K"), {K, dh}, false);
-        expect(L.b_V, n("attn.b_V"), {K, dh}, false);
-        expect(L.b_O, n("attn.b_O"), {d}, false);
-        if (c.attn_only) {
-            expect_absent(L.W_in, n("mlp.W_in"), "the model is attention-only");
-            continue;
-        }
-        expect(L.ln2_w, n("ln2.w"), {d}, true);
-        expect(L.ln2_b, n("ln2.b"), {d}, false);
-        expect(L.W_in, n("mlp.W_in"), {d, m}, true);
-        expect(L.b_in, n("mlp.b_in"), {m}, false);
-        expect(L.W_out, n("mlp.W_out"), {m, d}, true);
-        expect(L.b_out, n("mlp.b_out"), {d}, false);
-        if (c.gated_mlp) {
-            expect(L.W_gate, n("mlp.W_gate"), {d, m}, true);
-            expect(L.b_gate, n("mlp.b_gate"), {m}, false);
-        } else {
-            expect_absent(L.W_gate, n("mlp.W_gate"), "the MLP is not gated");
-        }
+    const bool ln = c.norm == NormKind::layer, mlp = !c.attn_only;
+    auto req = [](std::vector<int64_t> s) { return Expectation{Presence::required, std::move(s)}; };
+    auto opt = [](std::vector<int64_t> s) { return Expectation{Presence::optional, std::move(s)}; };
+    auto none = [](const char* why) { return Expectation{Presence::absent, {}, why}; };
+    const std::string n = name.rfind("blocks.", 0) == 0 ? name.substr(name.find('.', 7) + 1) : name;
+    if (n == "W_E") return req({V, d});
+    if (n == "W_pos") return c.positions == PositionKind::learned ? req({c.n_ctx, d}) : none("the model has no learned positions");
+    if (n == "ln_final.w") return c.final_norm ? req({d}) : none("the model has no final norm");
+    if (n == "ln_final.b") return c.final_norm && ln ? opt({d}) : none("RMSNorm has no bias");
+    if (n == "W_U") return req({d, V});
+    if (n == "b_U") return opt({V});
+    if (n == "ln1.w") return c.pre_norms() ? req({d}) : none("the model normalises after attention, not before");
+    if (n == "ln1.b" || n == "ln2.b") return c.pre_norms() && ln && (mlp || n == "ln1.b") ? opt({d}) : none("RMSNorm has no bias");
+    if (n == "attn.W_Q") return req({H, d, dh});
+    if (n == "attn.W_K" || n == "attn.W_V") return req({K, d, dh});
+    if (n == "attn.W_O") return req({H, dh, d});
+    if (n == "attn.b_Q") return opt({H, dh});
+    if (n == "attn.b_K" || n == "attn.b_V") return opt({K, dh});
+    if (n == "attn.b_O") return opt({d});
+    if (n == "attn.q_norm.w" || n == "attn.k_norm.w") {
+        if (c.qk_norm == QkNorm::per_head) return req({dh});
+        if (c.qk_norm == QkNorm::full_width) return req({(n == "attn.q_norm.w" ? H : K) * dh});
+        return none("the model has no q/k norm");
     }
-    if (c.final_norm) {
-        expect(w.ln_final_w, "ln_final.w", {d}, true);
-        expect(w.ln_final_b, "ln_final.b", {d}, false);
-    }
-    expect(w.W_U, "W_U", {d, V}, true);
-    expect(w.b_U, "b_U", {V}, false);
-}
-
-namespace {
-template <class F>
-void for_each_tensor(const ModelWeights& w, F&& f) {
-    f(w.W_E);
-    f(w.W_pos);
-    for (const auto& L : w.layers) {
-        for (const at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.W_Q, &L.b_Q, &L.W_K, &L.b_K, &L.W_V, &L.b_V, &L.W_O, &L.b_O,
-                                    &L.ln2_w, &L.ln2_b, &L.W_gate, &L.b_gate, &L.W_in, &L.b_in, &L.W_out, &L.b_out})
-            f(*t);
-    }
-    f(w.ln_final_w);
-    f(w.ln_final_b);
-    f(w.W_U);
-    f(w.b_U);
+    if (n == "ln1_post.w") return c.post_norms() ? req({d}) : none("the model has no post-attention output norm");
+    if (!mlp) return none("the model is attention-only");
+    if (n == "ln2.w") return c.pre_norms() ? req({d}) : none("the model normalises after the MLP, not before");
+    if (n == "ln2_post.w") return c.post_norms() ? req({d}) : none("the model has no post-MLP output norm");
+    if (n == "mlp.W_in") return req({d, m});
+    if (n == "mlp.b_in" || n == "mlp.b_gate") return n == "mlp.b_gate" && !c.gated_mlp ? none("the MLP is not gated") : opt({m});
+    if (n == "mlp.W_gate") return c.gated_mlp ? req({d, m}) : none("the MLP is not gated");
+    if (n == "mlp.W_out") return req({m, d});
+    if (n == "mlp.b_out") return opt({d});
+    return none("headscope does not know this weight");
 }
 
 bool tied(const ModelWeights& w) {
     return w.W_U.defined() && w.W_E.defined() && w.W_U.data_ptr() == w.W_E.data_ptr();
 }
+
 }  // namespace
+
+void for_each_weight(ModelWeights& w, const std::function<void(const std::string&, at::Tensor&)>& f) {
+    visit<ModelWeights, at::Tensor>(w, f);
+}
+void for_each_weight(const ModelWeights& w, const std::function<void(const std::string&, const at::Tensor&)>& f) {
+    visit<const ModelWeights, const at::Tensor>(w, f);
+}
+
+void validate_weights(const ModelConfig& c, const ModelWeights& w) {
+    if (static_cast<int>(w.layers.size()) != c.n_layers)
+        throw ConfigError(fmt::format("weights hold {} layers, the configuration says {}", w.layers.size(), c.n_layers));
+    for_each_weight(w, [&](const std::string& name, const at::Tensor& t) {
+        const Expectation e = expected(c, name);
+        if (e.presence == Presence::absent) {
+            if (t.defined()) throw ConfigError(fmt::format("weight {} is present but {}", name, e.why_absent));
+            return;
+        }
+        if (!t.defined()) {
+            if (e.presence == Presence::required)
+                throw ConfigError(fmt::format("weight {} is missing (expected shape {})", name, shape_str(e.shape)));
+            return;
+        }
+        if (t.sizes() != at::IntArrayRef(e.shape))
+            throw ConfigError(fmt::format("weight {} has shape {}, expected {}", name, shape_str(t.sizes()), shape_str(e.shape)));
+    });
+}
 
 int64_t parameter_count(const ModelWeights& w) {
     int64_t n = 0;
-    for_each_tensor(w, [&](const at::Tensor& t) {
+    for_each_weight(w, [&](const std::string&, const at::Tensor& t) {
         if (t.defined()) n += t.numel();
     });
     if (tied(w)) n -= w.W_U.numel();
@@ -110,32 +134,14 @@ int64_t parameter_count(const ModelWeights& w) {
 }
 
 ModelWeights convert_weights(const ModelWeights& w, const ModelConfig& c, at::ScalarType dtype, c10::Device device) {
-    auto cv = [&](const at::Tensor& t) {
-        return t.defined() ? t.to(device, dtype).contiguous() : at::Tensor();
-    };
-    ModelWeights out;
-    const bool was_tied = tied(w);
-    out.W_E = cv(w.W_E);
-    out.W_pos = cv(w.W_pos);
-    out.layers.reserve(w.layers.size());
-    for (const auto& L : w.layers) {
-        LayerWeights o;
-        o.ln1_w = cv(L.ln1_w); o.ln1_b = cv(L.ln1_b);
-        o.W_Q = cv(L.W_Q); o.b_Q = cv(L.b_Q);
-        o.W_K = cv(L.W_K); o.b_K = cv(L.b_K);
-        o.W_V = cv(L.W_V); o.b_V = cv(L.b_V);
-        o.W_O = cv(L.W_O); o.b_O = cv(L.b_O);
-        o.ln2_w = cv(L.ln2_w); o.ln2_b = cv(L.ln2_b);
-        o.W_gate = cv(L.W_gate); o.b_gate = cv(L.b_gate);
-        o.W_in = cv(L.W_in); o.b_in = cv(L.b_in);
-        o.W_out = cv(L.W_out); o.b_out = cv(L.b_out);
-        out.layers.push_back(std::move(o));
-    }
-    out.ln_final_w = cv(w.ln_final_w);
-    out.ln_final_b = cv(w.ln_final_b);
-    out.W_U = was_tied ? out.W_E.t() : cv(w.W_U);
-    out.b_U = cv(w.b_U);
     (void)c;
+    ModelWeights out = w;
+    const bool was_tied = tied(w);
+    if (was_tied) out.W_U = at::Tensor();
+    for_each_weight(out, [&](const std::string&, at::Tensor& t) {
+        if (t.defined()) t = t.to(device, dtype).contiguous();
+    });
+    if (was_tied) out.W_U = out.W_E.t();
     return out;
 }
 

@@ -88,4 +88,22 @@ int ConfigFields::token_id(const char* key, int fallback) const {
     return j->get<int>();
 }
 
+int divide_exactly(const ConfigFields& f, int num, const char* num_key, int den, const char* den_key) {
+    if (num % den != 0)
+        f.fail(num_key, fmt::format("{} is not divisible by {} = {}, so heads have no whole size", num, den_key, den));
+    return num / den;
+}
+
+headscope::Activation activation_named(const ConfigFields& f, const char* key, const std::string& name,
+                                       bool allow_silu) {
+    using headscope::Activation;
+    if (allow_silu && (name == "silu" || name == "swish")) return Activation::silu;
+    if (name == "gelu") return Activation::gelu;  // exact, erf-based
+    // The tanh approximation, under its several transformers names.
+    if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::gelu_new;
+    if (name == "relu") return Activation::relu;
+    f.fail(key, fmt::format("activation \"{}\" is not supported (supported: {}gelu, gelu_new, gelu_pytorch_tanh, "
+                            "gelu_fast, relu)", name, allow_silu ? "silu, " : ""));
+}
+
 }  // namespace headscope::hf_cfg

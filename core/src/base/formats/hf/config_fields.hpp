@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "headscope/model_config.hpp"
+
 namespace headscope::hf_cfg {
 
 class ConfigFields {
@@ -36,6 +38,15 @@ private:
     const nlohmann::json& root_;
     std::string origin_;
 };
+
+// num / den, or ConfigError at num_key when den does not divide num.
+int divide_exactly(const ConfigFields& f, int num, const char* num_key, int den, const char* den_key);
+// gelu (erf), the tanh approximation under its transformers names, relu; silu/swish when allow_silu.
+headscope::Activation activation_named(const ConfigFields& f, const char* key, const std::string& name,
+                                       bool allow_silu);
+inline headscope::Activation gelu_family(const ConfigFields& f, const char* key, const std::string& name) {
+    return activation_named(f, key, name, false);
+}
 
 // "string \"768\"", "floating-point number 0.5", ... for error messages.
 std::string describe_json(const nlohmann::json& j);

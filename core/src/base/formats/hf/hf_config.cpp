@@ -1,5 +1,5 @@
-// Hugging Face config.json -> ModelConfig for gpt2, gpt_neox and the llama family (llama,
-// mistral, qwen2). Missing keys take the defaults of the transformers configuration class of
+// Hugging Face config.json -> ModelConfig for gpt2 and gpt_neox here, and the RMSNorm decoder
+// families (llama, mistral, qwen2/3, gemma 1/2/3, phi3, olmo2) in decoder_config.cpp. Missing keys take the defaults of the transformers configuration class of
 // that model_type, so a config.json saved with use_diff (defaults omitted) reads as HF reads it.
 #include "headscope/formats/hf_config.hpp"
 
@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/hf/config_fields.hpp"
+#include "formats/hf/decoder_config.hpp"
+#include "formats/hf/rope_config.hpp"
 #include "headscope/error.hpp"
 
 namespace headscope {
@@ -22,68 +24,10 @@ namespace {
 using hf_cfg::ConfigFields;
 using nlohmann::json;
 
-constexpr const char* kSupportedTypes = "gpt2, gpt_neox, llama, mistral, qwen2";
+using hf_cfg::divide_exactly;
+using hf_cfg::gelu_family;
 
-int divide_exactly(const ConfigFields& f, int num, const char* num_key, int den, const char* den_key) {
-    if (num % den != 0)
-        f.fail(num_key, fmt::format("{} is not divisible by {} = {}, so heads have no whole size",
-                                    num, den_key, den));
-    return num / den;
-}
-
-struct Rope {
-    double theta;
-    std::optional<double> partial_factor;  // partial_rotary_factor, when given
-    bool partial_nested = false;           // ... inside rope_parameters (transformers v5)
-    const char* partial_key() const {
-        return partial_nested ? "rope_parameters.partial_rotary_factor" : "partial_rotary_factor";
-    }
-};
-
-// Reads RoPE settings from the legacy keys and from transformers v5's "rope_parameters".
-// Scaled variants (linear, dynamic, yarn, llama3, ...) change the arithmetic and are refused.
-Rope read_rope(const ConfigFields& f, const char* legacy_theta_key, double default_theta) {
-    auto refuse_scaling = [&](const char* key, const json& j) {
-        std::string type = "unknown type";
-        for (const char* k : {"rope_type", "type"})
-            if (j.is_object() && j.contains(k) && j[k].is_string()) type = j[k].get<std::string>();
-        if (type == "default") return;
-        f.fail(key, fmt::format("RoPE scaling ({}) is not supported yet: headscope implements plain "
-                                "rotary embeddings only, and running this model without its scaling "
-                                "would give wrong results",
-                                type));
-    };
-    if (const json* s = f.get("rope_scaling")) refuse_scaling("rope_scaling", *s);
-
-    Rope rope{default_theta, std::nullopt};
-    if (f.has(legacy_theta_key)) rope.theta = f.positive_number(legacy_theta_key, default_theta);
-    if (f.has("rope_theta")) rope.theta = f.positive_number("rope_theta", default_theta);
-    if (f.has("partial_rotary_factor"))
-        rope.partial_factor = f.positive_number("partial_rotary_factor", 1.0);
-
-    if (const json* p = f.get("rope_parameters")) {
-        if (!p->is_object())
-            f.fail("rope_parameters", fmt::format("expected an object, got {}", hf_cfg::describe_json(*p)));
-        refuse_scaling("rope_parameters", *p);
-        ConfigFields nested(*p, f.origin() + ": rope_parameters");
-        if (nested.has("rope_theta")) rope.theta = nested.positive_number("rope_theta", rope.theta);
-        if (nested.has("partial_rotary_factor")) {
-            rope.partial_factor = nested.positive_number("partial_rotary_factor", 1.0);
-            rope.partial_nested = true;
-        }
-    }
-    return rope;
-}
-
-Activation gelu_family(const ConfigFields& f, const char* key, const std::string& name) {
-    if (name == "gelu") return Activation::gelu;  // exact, erf-based
-    // The tanh approximation, under its several transformers names.
-    if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
-        return Activation::gelu_new;
-    if (name == "relu") return Activation::relu;
-    f.fail(key, fmt::format("activation \"{}\" is not supported (supported: gelu, gelu_new, "
-                            "gelu_pytorch_tanh, gelu_fast, relu)", name));
-}
+std::string supported_types() { return std::string("gpt2, gpt_neox, ") + hf_cfg::decoder_types(); }
 
 ModelConfig gpt2_config(const ConfigFields& f) {
     // transformers GPT2Config defaults (GPT-2 small).
@@ -135,7 +79,7 @@ ModelConfig gpt_neox_config(const ConfigFields& f) {
     c.positions = PositionKind::rotary;
     c.rotary_style = RotaryStyle::half;
 
-    Rope rope = read_rope(f, "rotary_emb_base", 10000.0);
+    hf_cfg::RopeSettings rope = hf_cfg::read_rope(f, "rotary_emb_base", 10000.0);
     c.rope_theta = rope.theta;
     // Fraction of each head that rotates: rotary_pct (transformers v4 name, default 0.25) or
     // partial_rotary_factor (v5; inside rope_parameters wins).
@@ -153,91 +97,15 @@ ModelConfig gpt_neox_config(const ConfigFields& f) {
         f.fail(pct_key, fmt::format("{} gives rotary_dim = int({} * {}) = {}, which must be even "
                                     "and positive", pct, c.d_head, pct, c.rotary_dim));
 
+    c.rope_scaling = hf_cfg::resolve_rope_scaling(f, rope, c.n_ctx, std::nullopt);
+    if (c.rope_scaling.kind == RopeScalingKind::dynamic)
+        c.n_ctx = static_cast<int>(c.n_ctx * c.rope_scaling.factor);
     c.parallel_residual = f.boolean("use_parallel_residual", true);
     c.gated_mlp = false;
     c.activation = gelu_family(f, "hidden_act", f.string("hidden_act", "gelu"));
     c.tied_embeddings = f.boolean("tie_word_embeddings", false);
     c.bos_token_id = f.token_id("bos_token_id", 0);
     c.eos_token_id = f.token_id("eos_token_id", 2);
-    return c;
-}
-
-// Defaults of transformers' LlamaConfig, MistralConfig and Qwen2Config.
-struct LlamaFamilyDefaults {
-    int vocab, hidden, intermediate, layers, heads;
-    std::optional<int> kv_heads;  // nullopt: same as heads
-    int max_positions;
-    int bos, eos;  // -1: none
-};
-
-LlamaFamilyDefaults llama_family_defaults(const std::string& type) {
-    if (type == "mistral") return {32000, 4096, 14336, 32, 32, 8, 4096 * 32, 1, 2};
-    if (type == "qwen2") return {151936, 4096, 22016, 32, 32, 32, 32768, -1, -1};
-    return {32000, 4096, 11008, 32, 32, std::nullopt, 2048, 1, 2};  // llama
-}
-
-// The window of sliding-window attention, when the config turns it on for any layer.
-std::optional<int> sliding_window(const ConfigFields& f, const std::string& type, int n_layers) {
-    if (type == "mistral") {
-        // Absent -> MistralConfig's default 4096; null -> full attention everywhere.
-        if (!f.present("sliding_window")) return 4096;
-        return f.optional_integer("sliding_window");
-    }
-    if (type == "qwen2" && f.boolean("use_sliding_window", false)) {
-        // Qwen2 slides only in layers >= max_window_layers.
-        if (f.integer("max_window_layers", 28, 0) >= n_layers) return std::nullopt;
-        return f.optional_integer("sliding_window");
-    }
-    return std::nullopt;
-}
-
-ModelConfig llama_family_config(const ConfigFields& f, const std::string& type) {
-    const LlamaFamilyDefaults d = llama_family_defaults(type);
-    ModelConfig c;
-    c.architecture = Architecture::llama;
-    c.model_type = type;
-    c.d_model = f.integer("hidden_size", d.hidden);
-    c.n_layers = f.integer("num_hidden_layers", d.layers);
-    c.n_heads = f.integer("num_attention_heads", d.heads);
-    c.d_mlp = f.integer("intermediate_size", d.intermediate);
-    c.d_vocab = f.integer("vocab_size", d.vocab);
-    c.n_ctx = f.integer("max_position_embeddings", d.max_positions);
-
-    // An absent key takes the class default; an explicit null means "same as heads".
-    if (f.present("num_key_value_heads")) c.n_kv_heads = f.integer("num_key_value_heads", c.n_heads);
-    else c.n_kv_heads = d.kv_heads.value_or(c.n_heads);
-    if (c.n_heads % c.n_kv_heads != 0)
-        f.fail("num_key_value_heads", fmt::format("{} does not divide num_attention_heads = {}",
-                                                  c.n_kv_heads, c.n_heads));
-    c.d_head = f.has("head_dim") ? f.integer("head_dim", 0)
-                                 : divide_exactly(f, c.d_model, "hidden_size", c.n_heads,
-                                                  "num_attention_heads");
-
-    c.norm = NormKind::rms;
-    c.norm_eps = f.positive_number("rms_norm_eps", 1e-6);
-    c.positions = PositionKind::rotary;
-    c.rotary_style = RotaryStyle::half;
-    Rope rope = read_rope(f, "rope_theta", 10000.0);
-    if (rope.partial_factor && *rope.partial_factor != 1.0)
-        f.fail(rope.partial_key(), fmt::format("{} (partial rotary) is not supported for {}",
-                                                    *rope.partial_factor, type));
-    c.rope_theta = rope.theta;
-    c.rotary_dim = c.d_head;
-
-    const std::string act = f.string("hidden_act", "silu");
-    if (act != "silu" && act != "swish")
-        f.fail("hidden_act", fmt::format("\"{}\" is not supported for {} (expected \"silu\")", act, type));
-    c.activation = Activation::silu;
-    c.gated_mlp = true;
-    c.parallel_residual = false;
-    c.tied_embeddings = f.boolean("tie_word_embeddings", false);
-    c.bos_token_id = f.token_id("bos_token_id", d.bos);
-    c.eos_token_id = f.token_id("eos_token_id", d.eos);
-
-    // Full causal attention equals sliding-window attention up to the window length, so such a
-    // model is exact within min(context, window) tokens; n_ctx says so.
-    if (auto window = sliding_window(f, type, c.n_layers); window && *window < c.n_ctx)
-        c.n_ctx = *window;
     return c;
 }
 
@@ -255,16 +123,25 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& ori
     ConfigFields f(root, origin);
     if (!f.has("model_type"))
         throw ConfigError(fmt::format("{}: no \"model_type\" key; supported model types: {}", origin,
-                                      kSupportedTypes));
+                                      supported_types()));
     const std::string type = f.string("model_type", "");
 
     ModelConfig c;
     if (type == "gpt2") c = gpt2_config(f);
     else if (type == "gpt_neox") c = gpt_neox_config(f);
-    else if (type == "llama" || type == "mistral" || type == "qwen2") c = llama_family_config(f, type);
-    else
+    else if (hf_cfg::is_decoder_type(type)) c = hf_cfg::decoder_config(f, type);
+    else if (type == "gemma3") {
+        // Gemma-3 with vision: the language model is text_config (a gemma3_text config whose
+        // missing keys take Gemma3TextConfig's defaults); the vision tower is not loaded.
+        const json* text = f.get("text_config");
+        if (!text || !text->is_object())
+            f.fail("text_config", "is required for model_type gemma3 (the language model's configuration)");
+        ConfigFields tf(*text, origin + ": text_config");
+        c = hf_cfg::decoder_config(tf, "gemma3_text");
+        c.model_type = "gemma3";
+    } else
         throw ConfigError(fmt::format("{}: model_type \"{}\" is not supported; supported model types: {}",
-                                      origin, type, kSupportedTypes));
+                                      origin, type, supported_types()));
 
     if (auto it = root.find("_name_or_path"); it != root.end() && it->is_string())
         c.name = it->get<std::string>();
