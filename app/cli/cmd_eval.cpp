@@ -35,7 +35,7 @@ void run_eval(const EvalOptions& o) {
                                   {"accuracy", t.accuracy},
                                   {"mean_logit_diff", t.mean_logit_diff},
                                   {"with_alternative", t.with_alternative}});
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     std::cout << fmt::format("model: {}\n", m.path);

@@ -49,7 +49,7 @@ void run_info(const InfoOptions& o) {
     j["bos_token_id"] = m.tokenizer->bos_id();
     j["eos_token_id"] = m.tokenizer->eos_id();
     if (o.json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -58,7 +58,7 @@ void run_tokenize(const TokenizeOptions& o) {
         nlohmann::json offsets = nlohmann::json::array();
         for (const auto& [b, e] : enc.offsets) offsets.push_back({b, e});
         j["offsets"] = offsets;
-        std::cout << j.dump() << "\n";
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     std::cout << fmt::format("{} tokens\n{:>5}  {:>7}  {:<12}  {}\n", enc.ids.size(), "pos", "id", "bytes", "piece");

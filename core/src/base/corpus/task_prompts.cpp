@@ -10,6 +10,7 @@
 
 #include "headscope/error.hpp"
 #include "headscope/tutorial_tasks.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope::tutorial {
 
@@ -169,12 +170,8 @@ std::vector<TaskPrompt> read_prompts_jsonl(const std::string& path) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         const std::string where = fmt::format("line {}", line_no);
-        ordered_json j;
-        try {
-            j = ordered_json::parse(line);
-        } catch (const std::exception& e) {
-            throw FormatError(path, fmt::format("{}: not valid JSON: {}", where, e.what()));
-        }
+        const std::string not_json = where + ": not valid JSON";
+        const ordered_json j = json_file::parse<ordered_json>(line, path, not_json.c_str());
         if (!j.is_object()) throw FormatError(path, fmt::format("{}: expected a JSON object", where));
         auto text = [&](const char* key, bool required) -> std::string {
             auto it = j.find(key);

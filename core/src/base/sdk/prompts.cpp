@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "headscope/error.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope {
 
@@ -18,12 +19,8 @@ std::vector<PromptExample> load_prompt_set(const std::string& path) {
     while (std::getline(in, line)) {
         ++number;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception& e) {
-            throw FormatError(path, fmt::format("line {}: not JSON ({})", number, e.what()));
-        }
+        const std::string where = fmt::format("line {}: not JSON", number);
+        nlohmann::json j = json_file::parse(line, path, where.c_str());
         if (!j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
             throw FormatError(path, fmt::format("line {}: expected an object with a \"prompt\" string", number));
         auto text = [&](const char* key) -> std::string {

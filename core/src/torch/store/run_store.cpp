@@ -53,7 +53,7 @@ void save_run(const std::string& path, const HookedTransformer& model, const at:
     w.set_attribute("/", "d_model", static_cast<int64_t>(c.d_model));
     w.set_attribute("/", "d_head", static_cast<int64_t>(c.d_head));
     w.set_attribute("/", "d_vocab", static_cast<int64_t>(c.d_vocab));
-    w.set_attribute("/tokens", "token_texts", nlohmann::json(prov.token_texts).dump());
+    w.set_attribute("/tokens", "token_texts", nlohmann::json(prov.token_texts).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     w.commit();
 }
 

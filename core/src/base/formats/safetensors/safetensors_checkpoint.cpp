@@ -14,6 +14,7 @@
 #include "formats/safetensors/pickle_advice.hpp"
 #include "formats/safetensors/st_reader.hpp"
 #include "headscope/error.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope {
 
@@ -126,12 +127,7 @@ struct SafetensorsCheckpoint::Impl {
 };
 
 void SafetensorsCheckpoint::Impl::open_index(const std::string& index, const fs::path& dir) {
-    nlohmann::json root;
-    try {
-        root = nlohmann::json::parse(read_index_text(index));
-    } catch (const nlohmann::json::exception& e) {
-        throw FormatError(index, fmt::format("not valid JSON: {}", e.what()));
-    }
+    const nlohmann::json root = json_file::parse(read_index_text(index), index);
     if (!root.is_object())
         throw FormatError(index, fmt::format("is a JSON {}, expected an object with \"weight_map\"",
                                              root.type_name()));

@@ -40,6 +40,12 @@ public:
 private:
     enum class PieceKind : uint8_t { none, model, added, special };
     void check_id(int32_t id, const char* what) const;
+    // Runs body; a degenerate pipeline's TextGrowthError or RegexMatchError becomes a
+    // FormatError naming the tokenizer file.
+    template <class Body>
+    auto naming_file(Body body) const -> decltype(body());
+    Encoding encode_segments(std::string_view text, bool add_bos) const;
+    std::string decode_pieces(const std::vector<int32_t>& ids) const;
     void encode_text(const NormalizedText& text, Encoding& out) const;
 
     std::string file_;
