@@ -36,8 +36,7 @@ cmake --build "$build" -j"$(nproc)"
 
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=($(sed -n '/^set(HEADSCOPE_FUZZ_TARGETS/,/)/p' "$root/tests/fuzz/CMakeLists.txt" | tr -d '()' |
-             sed 's/set HEADSCOPE_FUZZ_TARGETS//' | tr -s ' \n' '\n' | grep -v '^$'))
+  for f in "$build"/tests/fuzz/*_fuzzer; do t="$(basename "$f")"; targets+=("${t%_fuzzer}"); done
 fi
 
 seeds="$build/seeds"

@@ -8,6 +8,6 @@ HEADSCOPE_FUZZ_TARGET {
     using namespace headscope;
     const std::string path = fuzz::write_scratch("prompts.jsonl", data, size);
     fuzz::expect_clean(path, [&] { (void)load_prompt_set(path); });
-    fuzz::expect_clean(path, [&] { (void)read_prompts_jsonl(path); });
+    fuzz::expect_clean(path, [&] { (void)tutorial::read_prompts_jsonl(path); });
     return 0;
 }

@@ -143,7 +143,7 @@ void hf_config_seeds() {
 }
 
 void prompt_seeds() {
-    TaskPrompt p;
+    tutorial::TaskPrompt p;
     p.task = "ioi";
     p.prompt = "When Mary and John went to the store, John gave a drink to";
     p.answer = " Mary";
@@ -151,7 +151,7 @@ void prompt_seeds() {
     p.corrupted_prompt = "When Mary and John went to the store, Mary gave a drink to";
     p.fields = {{"subject", "John"}};
     const fs::path tmp = g_out / "tmp.jsonl";
-    write_prompts_jsonl(tmp.string(), {p, p});
+    tutorial::write_prompts_jsonl(tmp.string(), {p, p});
     seed("prompts_jsonl", "tasks.jsonl", slurp(tmp));
     fs::remove(tmp);
     seed("prompts_jsonl", "sdk.jsonl", "{\"prompt\": \"The cat sat\"}\n\n{\"task\": \"x\", \"prompt\": \"a\", \"answer\": null}\r\n");
@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     g_out = argv[1];
+    fs::create_directories(g_out);
     safetensors_seeds();
     gguf_seeds();
     llama2c_seeds();

@@ -139,7 +139,7 @@ TEST_CASE("hostile: every JSON reader names the file for a number out of range",
     const std::string prompts = tmp.file("prompts.jsonl");
     write_file(prompts, "{\"prompt\": \"a\", \"answer\": 1e402}\n");
     expect(prompts, [&] { load_prompt_set(prompts); });
-    expect(prompts, [&] { read_prompts_jsonl(prompts); });
+    expect(prompts, [&] { tutorial::read_prompts_jsonl(prompts); });
 
     const std::string header = R"({"t": {"dtype": "F32", "shape": [1e402], "data_offsets": [0, 4]}})";
     const std::string st = tmp.file("model.safetensors");
