@@ -19,7 +19,7 @@ std::vector<PromptExample> load_prompt_set(const std::string& path) {
     while (std::getline(in, line)) {
         ++number;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = fmt::format("line {}: not JSON", number);
+        const std::string where = fmt::format("line {}: not valid JSON", number);
         nlohmann::json j = json_file::parse(line, path, where.c_str());
         if (!j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
             throw FormatError(path, fmt::format("line {}: expected an object with a \"prompt\" string", number));
