@@ -60,7 +60,7 @@ HeadGridPanel::HeadGridPanel(Session& session, QWidget* parent) : QWidget(parent
     });
     connect(view_, &HeadGridView::headClicked, &session_, &Session::select_head);
     connect(view_, &HeadGridView::headHovered, this, [this](int l, int h, double v) {
-        readout_->setText(l < 0 ? QString(" ") : QString::fromStdString(head_label(l, h)) + ": " + format_value(v));
+        readout_->setText(l < 0 ? QString(" ") : QString(QString::fromStdString(head_label(l, h)) + ": " + format_value(v)));
     });
     connect(&session_, &Session::resultsChanged, this, &HeadGridPanel::refresh_choices);
     connect(&session_, &Session::selectionChanged, this,
