@@ -18,7 +18,6 @@ namespace headscope {
 
 namespace {
 
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
 
 struct Kind {
     const char* name;   // edge kind
@@ -80,12 +79,12 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_edges", ParamType::integer, "40", "edges kept in the graph (strongest first)", {}, 1, 100000},
-            {"baseline_factor", ParamType::real, "2.0", "an edge needs a score above baseline × this factor", {}, 0, 1e6},
-            {"baseline_samples", ParamType::integer, "16", "random matrix pairs averaged for the baseline", {}, 1, 10000},
-            {"seed", ParamType::integer, "0", "seed of the random baseline", {}, 0, 9.0e15},
-            {"fold_norm_weights", ParamType::boolean, "true",
-             "scale W_Q, W_K, W_V by ln1's weight first (TransformerLens fold_ln, without biases or centring)", {}},
+            ParamSpec::integer("top_edges", 40, "edges kept in the graph (strongest first)", 1, 100000),
+            ParamSpec::real("baseline_factor", 2.0, "an edge needs a score above baseline × this factor", 0, 1e6),
+            ParamSpec::integer("baseline_samples", 16, "random matrix pairs averaged for the baseline", 1, 10000),
+            ParamSpec::integer("seed", 0, "seed of the random baseline", 0, 9.0e15),
+            ParamSpec::boolean("fold_norm_weights", true,
+                               "scale W_Q, W_K, W_V by ln1's weight first (TransformerLens fold_ln, without biases or centring)"),
         };
     }
     bool needs_prompts() const override { return false; }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "headscope/session.hpp"
+
 namespace headscope::attribution {
 
 MetricKind parse_metric(const std::string& text) {
@@ -35,21 +37,14 @@ double metric_value(const torch::Tensor& logits, MetricKind kind, const Target& 
 }
 
 Target resolve_target(const TokenizedPrompt& prompt, const torch::Tensor& final_logits, MetricKind kind) {
+    // The core's rule (headscope/session.hpp), shared with the GUI's intervention panel.
+    const NextTokenTarget next = next_token_target(final_logits, prompt.answer_id, prompt.alternative_id);
     Target t;
-    const int64_t V = final_logits.size(0);
-    t.answer = prompt.answer_id;
-    if (t.answer < 0 || t.answer >= V) {
-        t.answer = final_logits.argmax().item<int64_t>();
-        t.answer_from_model = true;
-    }
+    t.answer = next.answer;
+    t.answer_from_model = next.answer_from_model;
     if (kind != MetricKind::logit_diff) return t;
-    t.alternative = prompt.alternative_id;
-    if (t.alternative < 0 || t.alternative >= V || t.alternative == t.answer) {
-        torch::Tensor others = final_logits.to(torch::kDouble).clone();
-        others[t.answer] = -std::numeric_limits<double>::infinity();
-        t.alternative = others.argmax().item<int64_t>();
-        t.alternative_from_model = true;
-    }
+    t.alternative = next.alternative;
+    t.alternative_from_model = next.alternative_from_model;
     return t;
 }
 
@@ -69,8 +64,6 @@ torch::Tensor vocab_direction(const torch::Tensor& final_logits, MetricKind kind
     }
     return g;
 }
-
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
 
 std::string token_label(const Tokenizer& tokenizer, int64_t id) {
     if (id >= 0 && id < tokenizer.vocab_size()) {

@@ -35,9 +35,6 @@ Target resolve_target(const TokenizedPrompt& prompt, const torch::Tensor& final_
 // the loss) its linearisation at the run: e_a [− e_b], or softmax(logits) − e_a. float64 [V].
 torch::Tensor vocab_direction(const torch::Tensor& final_logits, MetricKind kind, const Target& target);
 
-// "L1H3"
-std::string head_label(int layer, int head);
-
 // The token's text, or "<id N>" for ids the tokenizer does not cover (a model's vocabulary may be
 // larger than its tokenizer's).
 std::string token_label(const Tokenizer& tokenizer, int64_t id);

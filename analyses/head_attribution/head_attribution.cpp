@@ -80,16 +80,15 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"metric", ParamType::choice, "logit_diff",
-             "answer_logit, logit_diff (answer - alternative) or loss (-log p(answer)) at the final position",
-             {"answer_logit", "logit_diff", "loss"}},
-            {"parts", ParamType::text, "dla,ablation,attribution_patching,activation_patching",
-             "comma-separated parts to compute: dla, ablation, attribution_patching, activation_patching (or all)", {}, -1e300, 1e300},
-            {"ablation", ParamType::choice, "mean",
-             "zero, mean (over the prompt set) or resample (the corrupted prompt's z)", {"zero", "mean", "resample"}},
-            {"position", ParamType::choice, "all",
-             "positions ablated/patched: all (needs corrupted prompts of the same length) or final", {"all", "final"}},
-            {"top_k", ParamType::integer, "10", "rows of the top-heads table", {}, 1, 100000},
+            ParamSpec::choice("metric", "logit_diff", {"answer_logit", "logit_diff", "loss"},
+                              "answer_logit, logit_diff (answer - alternative) or loss (-log p(answer)) at the final position"),
+            ParamSpec::text("parts", "dla,ablation,attribution_patching,activation_patching",
+                            "comma-separated parts to compute: dla, ablation, attribution_patching, activation_patching (or all)"),
+            ParamSpec::choice("ablation", "mean", {"zero", "mean", "resample"},
+                              "zero, mean (over the prompt set) or resample (the corrupted prompt's z)"),
+            ParamSpec::choice("position", "all", {"all", "final"},
+                              "positions ablated/patched: all (needs corrupted prompts of the same length) or final"),
+            ParamSpec::integer("top_k", 10, "rows of the top-heads table", 1, 100000),
         };
     }
     std::vector<std::string> hooks(const ModelConfig& config, const ParamValues& params) const override {

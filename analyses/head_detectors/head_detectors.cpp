@@ -11,6 +11,7 @@
 #include "head_detectors/pattern_scores.hpp"
 #include "headscope/hook_names.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 #include "headscope/seeded_rng.hpp"
 
 namespace headscope {
@@ -21,7 +22,6 @@ using detectors::kDuplicate;
 using detectors::kInduction;
 using detectors::kPrevious;
 
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
 
 const char* kPatternGlob = "blocks.*.attn.hook_pattern";
 
@@ -63,15 +63,13 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"seq_len", ParamType::integer, "50", "random tokens per segment (each sequence repeats it once)", {}, 2,
-             100000},
-            {"batch", ParamType::integer, "4", "random sequences", {}, 1, 4096},
-            {"seed", ParamType::integer, "0", "seed of the random tokens", {}, 0, 9.0e15},
-            {"tokens", ParamType::choice, "trained",
-             "random tokens drawn from: trained (tokens whose embedding row has at least half the norm of the "
-             "99th-percentile row; leaves out rows a model never trained, e.g. the unused vocabulary of a small "
-             "model, on which no head behaves) or all",
-             {"trained", "all"}},
+            ParamSpec::integer("seq_len", 50, "random tokens per segment (each sequence repeats it once)", 2, 100000),
+            ParamSpec::integer("batch", 4, "random sequences", 1, 4096),
+            ParamSpec::integer("seed", 0, "seed of the random tokens", 0, 9.0e15),
+            ParamSpec::choice("tokens", "trained", {"trained", "all"},
+                              "random tokens drawn from: trained (tokens whose embedding row has at least half the norm of the "
+                              "99th-percentile row; leaves out rows a model never trained, e.g. the unused vocabulary of a small "
+                              "model, on which no head behaves) or all"),
         };
     }
     std::vector<std::string> hooks(const ModelConfig&, const ParamValues&) const override { return {kPatternGlob}; }
@@ -106,9 +104,12 @@ public:
             add_grids(result, prompts, L, H, "_prompts", " Measured on the prompts.");
         }
 
-        for (int d : {kInduction, kPrevious, kDuplicate}) {
-            if (const HeadGrid* g = result.head_grid(kDetectors[d].key))
-                result.summary.push_back(fmt::format("{}: {}", kDetectors[d].title, top_heads(*g, 3)));
+        // The random-sequence scores, then the prompt-based ones when prompts were given.
+        for (const char* suffix : {"", "_prompts"}) {
+            for (int d : {kInduction, kPrevious, kDuplicate}) {
+                if (const HeadGrid* g = result.head_grid(kDetectors[d].key + std::string(suffix)))
+                    result.summary.push_back(fmt::format("{}: {}", g->title, top_heads_text(*g, 3)));
+            }
         }
         ctx.step(1.0, "done");
         return result;
@@ -180,17 +181,6 @@ private:
         }
     }
 
-    static std::string top_heads(const HeadGrid& g, int count) {
-        std::vector<size_t> order(g.values.size());
-        std::iota(order.begin(), order.end(), size_t{0});
-        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return g.values[a] > g.values[b]; });
-        std::string out;
-        for (size_t i = 0; i < order.size() && i < static_cast<size_t>(count); ++i)
-            out += fmt::format("{}{} {:.3f}", i ? ", " : "",
-                               head_label(static_cast<int>(order[i]) / g.heads, static_cast<int>(order[i]) % g.heads),
-                               g.values[order[i]]);
-        return out;
-    }
 };
 
 }  // namespace

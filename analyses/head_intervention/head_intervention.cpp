@@ -10,12 +10,12 @@
 
 #include "head_attribution/attribution_metric.hpp"
 #include "headscope/interventions.hpp"
+#include "headscope/session.hpp"
 #include "headscope/sdk/analysis.hpp"
 
 namespace headscope {
 
 namespace {
-using attribution::head_label;
 using attribution::MetricKind;
 using attribution::Target;
 
@@ -29,9 +29,13 @@ struct Snapshot {
 Snapshot snapshot(const torch::Tensor& final_logits, const Target& t, int64_t k) {
     torch::Tensor logits = final_logits.detach().to(torch::kCPU, torch::kDouble);
     torch::Tensor probs = torch::softmax(logits, -1);
+    NextTokenTarget target;
+    target.answer = t.answer;
+    target.alternative = t.alternative;
+    const NextTokenMetrics m = next_token_metrics(logits, target);  // the GUI's numbers too
     Snapshot s;
-    s.p_answer = probs[t.answer].item<double>();
-    s.logit_diff = (logits[t.answer] - logits[t.alternative]).item<double>();
+    s.p_answer = m.p_answer;
+    s.logit_diff = m.logit_diff;
     auto [values, ids] = probs.topk(std::min<int64_t>(k, probs.size(0)));
     for (int64_t i = 0; i < ids.size(0); ++i) {
         s.top_ids.push_back(ids[i].item<int64_t>());
@@ -51,10 +55,10 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"heads", ParamType::heads, "", "heads to edit, as layer.head pairs: 1.4,2.0", {}, -1e300, 1e300},
-            {"mode", ParamType::choice, "scale", "scale (z *= scale) or zero (z := 0)", {"scale", "zero"}},
-            {"scale", ParamType::real, "0", "factor for mode=scale (0 is zero ablation, 1 changes nothing)", {}, -1e6, 1e6},
-            {"top_k", ParamType::integer, "5", "next tokens listed before and after", {}, 1, 100},
+            ParamSpec::heads("heads", "", "heads to edit: L1H4,L2H0 (1.4 and 1:4 work too)"),
+            ParamSpec::choice("mode", "scale", {"scale", "zero"}, "scale (z *= scale) or zero (z := 0)"),
+            ParamSpec::real("scale", 0, "factor for mode=scale (0 is zero ablation, 1 changes nothing)", -1e6, 1e6),
+            ParamSpec::integer("top_k", 5, "next tokens listed before and after", 1, 100),
         };
     }
     Result run(AnalysisContext& ctx) override;
@@ -64,7 +68,7 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     const ModelConfig& cfg = ctx.config();
     const std::vector<HeadRef> heads = ctx.params.get_heads("heads");
     if (heads.empty())
-        throw UsageError("head_intervention.heads: choose the heads to edit, e.g. --set head_intervention.heads=1.4,2.0");
+        throw UsageError("head_intervention.heads: choose the heads to edit, e.g. --set head_intervention.heads=L1H4,L2H0");
     for (const auto& h : heads)
         if (h.layer < 0 || h.layer >= cfg.n_layers || h.head < 0 || h.head >= cfg.n_heads)
             throw UsageError(fmt::format("head_intervention.heads: head {} does not exist (the model has layers 0..{} with "
@@ -119,8 +123,7 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         const Target t = attribution::resolve_target(ctx.prompts[i], before, MetricKind::logit_diff);
         from_model += t.answer_from_model || t.alternative_from_model;
         const Snapshot s0 = snapshot(before, t, k), s1 = snapshot(after, t, k);
-        torch::Tensor lp0 = torch::log_softmax(before.to(torch::kDouble), -1), lp1 = torch::log_softmax(after.to(torch::kDouble), -1);
-        const double kl = (lp0.exp() * (lp0 - lp1)).sum().item<double>();
+        const double kl = next_token_kl(before, after);
         sum_p0 += s0.p_answer, sum_p1 += s1.p_answer, sum_d0 += s0.logit_diff, sum_d1 += s1.logit_diff, sum_kl += kl;
         top1_changed += s0.top_ids[0] != s1.top_ids[0];
         correct0 += s0.top_ids[0] == t.answer;

@@ -39,10 +39,10 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_k", ParamType::integer, "5", "predictions listed per layer and position", {}, 1, 100},
-            {"positions", ParamType::choice, "all", "positions listed in the table: every position or the last only",
-             {"all", "last"}},
-            {"max_prompts", ParamType::integer, "16", "prompts analysed (the first ones); 0 for all", {}, 0, 1e9},
+            ParamSpec::integer("top_k", 5, "predictions listed per layer and position", 1, 100),
+            ParamSpec::choice("positions", "all", {"all", "last"},
+                              "positions listed in the table: every position or the last only"),
+            ParamSpec::integer("max_prompts", 16, "prompts analysed (the first ones); 0 for all", 0, 1e9),
         };
     }
     std::vector<std::string> hooks(const ModelConfig& c, const ParamValues&) const override {

@@ -18,8 +18,6 @@ namespace headscope {
 
 namespace {
 
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
-
 // exp(entropy) of the singular values normalised to sum 1 (Roy & Vetterli's effective rank):
 // between 1 (one direction) and the number of nonzero values (all equal). 0 for a zero matrix.
 at::Tensor effective_rank(const at::Tensor& S) {
@@ -42,17 +40,7 @@ std::vector<double> to_vector(const at::Tensor& t) {
 }
 
 std::string ranked(const HeadGrid& g, int count, bool highest) {
-    std::vector<size_t> order(g.values.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return highest ? g.values[a] > g.values[b] : g.values[a] < g.values[b];
-    });
-    std::string out;
-    for (size_t i = 0; i < order.size() && i < static_cast<size_t>(count); ++i)
-        out += fmt::format("{}{} {:.3f}", i ? ", " : "", head_label(static_cast<int>(order[i]) / g.heads,
-                                                                   static_cast<int>(order[i]) % g.heads),
-                           g.values[order[i]]);
-    return out;
+    return top_heads_text(g, static_cast<size_t>(count), highest ? HeadOrder::highest : HeadOrder::lowest);
 }
 
 const char* kRotaryNote =
@@ -73,14 +61,13 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_k", ParamType::integer, "3", "singular directions per head listed with their tokens", {}, 0, 64},
-            {"tokens_per_direction", ParamType::integer, "8", "tokens listed per singular direction", {}, 1, 100},
-            {"fold_norm_weights", ParamType::boolean, "true",
-             "scale W_Q, W_K, W_V by ln1's weight and W_U by the final norm's weight first (TransformerLens fold_ln, "
-             "without biases or centring)",
-             {}},
-            {"per_head_spectra", ParamType::boolean, "true",
-             "add one Spectrum item per head (key spectrum_L<layer>H<head>, series QK and OV)", {}},
+            ParamSpec::integer("top_k", 3, "singular directions per head listed with their tokens", 0, 64),
+            ParamSpec::integer("tokens_per_direction", 8, "tokens listed per singular direction", 1, 100),
+            ParamSpec::boolean("fold_norm_weights", true,
+                               "scale W_Q, W_K, W_V by ln1's weight and W_U by the final norm's weight first (TransformerLens fold_ln, "
+                               "without biases or centring)"),
+            ParamSpec::boolean("per_head_spectra", true,
+                               "add one Spectrum item per head (key spectrum_L<layer>H<head>, series QK and OV)"),
         };
     }
     bool needs_prompts() const override { return false; }
@@ -186,6 +173,7 @@ private:
     static Spectrum spectrum(int l, int h, const at::Tensor& qk, const at::Tensor& ov) {
         Spectrum s;
         s.key = fmt::format("spectrum_L{}H{}", l, h);
+        s.head = HeadRef{l, h};
         s.title = fmt::format("{} QK and OV singular values", head_label(l, h));
         s.description = "Singular values of the head's QK circuit W_Q·W_Kᵀ and OV circuit W_V·W_O, largest first.";
         s.series_names = {"QK", "OV"};

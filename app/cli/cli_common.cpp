@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "headscope/default_paths.hpp"
@@ -23,6 +25,23 @@ void set_command_line(int argc, char** argv) {
 }
 
 const std::string& command_line() { return g_command_line; }
+
+void check_output_path(const std::string& option, const std::string& path) {
+    namespace fs = std::filesystem;
+    if (path.empty()) throw UsageError(option + ": the path is empty");
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw UsageError(option + " " + path + ": is a folder; name a file in it");
+    fs::path dir = fs::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(dir, ec);
+        if (ec) throw UsageError(option + " " + path + ": cannot create the folder " + dir.string() + " (" + ec.message() + ")");
+    } else if (!fs::is_directory(dir, ec)) {
+        throw UsageError(option + " " + path + ": " + dir.string() + " is not a folder");
+    }
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw UsageError(option + " " + path + ": the folder " + dir.string() + " is not writable");
+}
 
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
     cmd.add_option("MODEL", o.model,

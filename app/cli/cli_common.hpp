@@ -30,6 +30,11 @@ void add_prompt_options(CLI::App& command, PromptOptions& options, bool required
 // The prompt's ids, with BOS unless --no-bos; an empty prompt gives [BOS].
 std::vector<int32_t> prompt_ids(const Tokenizer& tokenizer, const PromptOptions& options);
 
+// Checks, before any work, that `path` (the value of `option`) can be written: creates its
+// folder when missing; throws UsageError naming the option and the path when it cannot be made,
+// is not a folder, is not writable, or `path` itself is a folder.
+void check_output_path(const std::string& option, const std::string& path);
+
 // The command line as typed, for provenance (set once by main).
 void set_command_line(int argc, char** argv);
 const std::string& command_line();

@@ -8,6 +8,7 @@
 #include "cli_common.hpp"
 #include "headscope/error.hpp"
 #include "headscope/run_store.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 
 namespace headscope::cli {
 
@@ -20,6 +21,7 @@ struct RunOptions {
 };
 
 void run_run(const RunOptions& o) {
+    check_output_path("--out", o.out);
     LoadedModel m = load(o.model);
     std::vector<int32_t> ids = prompt_ids(*m.tokenizer, o.prompt);
     torch::NoGradGuard no_grad;
@@ -39,7 +41,7 @@ void run_run(const RunOptions& o) {
     prov.model_path = m.path;
     prov.model_format = to_string(m.format);
     prov.prompt = o.prompt.prompt;
-    for (int32_t id : ids) prov.token_texts.push_back(m.tokenizer->token_text(id));
+    for (int32_t id : ids) prov.token_texts.push_back(token_label_text(*m.tokenizer, id));
     save_run(o.out, *m.model, tokens, run, prov);
     std::cout << fmt::format("wrote {}: {} tokens, logits [{}, {}, {}], {} activations\n", o.out, ids.size(), 1,
                              ids.size(), m.model->config().d_vocab, run.cache.size());

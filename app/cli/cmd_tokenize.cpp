@@ -1,4 +1,4 @@
-// headscope tokenize MODEL TEXT [--json]
+// headscope tokenize [MODEL] TEXT [--json]   (one positional argument is the text, for the default model)
 #include <iostream>
 
 #include <fmt/format.h>
@@ -77,10 +77,19 @@ void register_tokenize(CLI::App& app) {
     cmd->get_option("MODEL")->description(
         "a model (llama2.c .bin, .gguf, Hugging Face directory), or just a tokenizer.json file or a directory "
         "holding one");
-    cmd->add_option("TEXT", opts->text, "text to tokenize")->required();
+    auto* text = cmd->add_option("TEXT", opts->text, "text to tokenize");
     cmd->add_flag("--json", opts->json, "print JSON {\"ids\":[...],\"tokens\":[...],\"offsets\":[[begin,end],...]}");
     cmd->add_flag("--no-bos", opts->no_bos, "do not prepend the BOS token");
-    cmd->callback([opts] { run_tokenize(*opts); });
+    auto* model = cmd->get_option("MODEL");
+    cmd->callback([opts, text, model] {
+        // Positionals fill MODEL first: with only one, it is the text and MODEL is the default.
+        if (text->count() == 0) {
+            if (model->count() == 0) throw UsageError("tokenize: give the TEXT to tokenize (and optionally a MODEL first)");
+            opts->text = opts->model.model;
+            opts->model.model.clear();
+        }
+        run_tokenize(*opts);
+    });
 }
 
 }  // namespace headscope::cli

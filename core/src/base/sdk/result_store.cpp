@@ -2,16 +2,15 @@
 //   /                      attrs: format, format_version, provenance fields, model_facts (JSON), prompts (JSON)
 //   /results/<id>/_meta    int64 [1]; the group /results/<id> carries title, version,
 //                          parameters (JSON), summary (JSON), error, items (JSON list of keys)
-//   /results/<id>/<key>    one float64 dataset per item, attrs kind, title, description + kind-specific:
+//   /results/<id>/<key>    one float64 dataset per item, attrs kind, title, description, and for an item
+//                          about one head: head ("L1H4"), head_layer, head_index (int64); + kind-specific:
 //     head_grid    [layers, heads]                       scale
 //     matrix       [rows, cols]                          scale, row_labels, col_labels (JSON), row_axis, col_axis
 //     spectrum     [series, max_len] (NaN-padded)        series_names, lengths (JSON), x_axis, y_axis, log_y
 //     token_scores [n]                                   tokens (JSON), scale
 //     graph        [edges, 3] (from, to, weight)         nodes, edge_kinds (JSON)
 //     table        [rows] (row index)                    columns, rows (JSON)
-#include <chrono>
 #include <cmath>
-#include <ctime>
 #include <limits>
 
 #include <fmt/format.h>
@@ -119,6 +118,33 @@ void write_item(ActivationStoreWriter& w, const std::string& base, const ResultI
     w.set_attribute(path, "kind", std::string(kind_name(item)));
     w.set_attribute(path, "title", h.title);
     w.set_attribute(path, "description", h.description);
+    if (h.head) {
+        w.set_attribute(path, "head", head_label(*h.head));
+        w.set_attribute(path, "head_layer", static_cast<int64_t>(h.head->layer));
+        w.set_attribute(path, "head_index", static_cast<int64_t>(h.head->head));
+    }
+}
+
+std::string text_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& key);
+
+// The item's head from head_layer/head_index (or its "head" label); nullopt when it has none.
+std::optional<HeadRef> head_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& item,
+                                 const std::string& file) {
+    auto l = attrs.find("head_layer"), h = attrs.find("head_index");
+    if (l != attrs.end() && h != attrs.end()) {
+        const int64_t* li = std::get_if<int64_t>(&l->second);
+        const int64_t* hi = std::get_if<int64_t>(&h->second);
+        if (!li || !hi || *li < 0 || *hi < 0)
+            throw FormatError(file, fmt::format("result item '{}': head_layer/head_index must be non-negative integers", item));
+        return HeadRef{static_cast<int>(*li), static_cast<int>(*hi)};
+    }
+    const std::string label = text_attr(attrs, "head");
+    if (label.empty()) return std::nullopt;
+    try {
+        return parse_head(label);
+    } catch (const UsageError& e) {
+        throw FormatError(file, fmt::format("result item '{}': attribute head: {}", item, e.what()));
+    }
 }
 
 std::string text_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& key) {
@@ -144,6 +170,7 @@ ResultItem read_item(const ActivationStoreReader& r, const std::string& path, co
         h.key = path.substr(path.rfind('/') + 1);
         h.title = text_attr(a, "title");
         h.description = text_attr(a, "description");
+        h.head = head_attr(a, path, file);
     };
     auto dim = [&](size_t i) { return i < info.shape.size() ? info.shape[i] : 0; };
     if (kind == "head_grid") {
@@ -227,15 +254,6 @@ ResultItem read_item(const ActivationStoreReader& r, const std::string& path, co
 }
 
 }  // namespace
-
-std::string utc_timestamp() {
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 void write_results_file(const std::string& path, const ResultsFile& file) {
     ActivationStoreWriter w(path);

@@ -3,25 +3,20 @@
 #include <fmt/format.h>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 #include "headscope/model_weights.hpp"
 
 namespace headscope {
 
 namespace {
 
-std::string shape_str(at::IntArrayRef s) {
-    std::string out = "[";
-    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-}
-
 void expect(const at::Tensor& t, const std::string& name, std::vector<int64_t> shape, bool required) {
     if (!t.defined()) {
-        if (required) throw ConfigError(fmt::format("weight {} is missing (expected shape {})", name, shape_str(shape)));
+        if (required) throw ConfigError(fmt::format("weight {} is missing (expected shape {})", name, shape_string(shape)));
         return;
     }
     if (t.sizes() != at::IntArrayRef(shape))
-        throw ConfigError(fmt::format("weight {} has shape {}, expected {}", name, shape_str(t.sizes()), shape_str(shape)));
+        throw ConfigError(fmt::format("weight {} has shape {}, expected {}", name, shape_string(t.sizes().vec()), shape_string(shape)));
 }
 
 void expect_absent(const at::Tensor& t, const std::string& name, const char* why) {

@@ -2,26 +2,16 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 
 namespace headscope {
 
 namespace {
 std::vector<int64_t> shape_of(const torch::Tensor& t) { return std::vector<int64_t>(t.sizes().begin(), t.sizes().end()); }
-
-std::string utc_now() {
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 void write_float(ActivationStoreWriter& w, const std::string& name, const torch::Tensor& t) {
     torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
@@ -41,7 +31,7 @@ void save_run(const std::string& path, const HookedTransformer& model, const at:
         write_float(w, dataset, run.cache.at(name));
     }
     w.set_attribute("/", "headscope_version", std::string(HEADSCOPE_VERSION));
-    w.set_attribute("/", "created_utc", utc_now());
+    w.set_attribute("/", "created_utc", utc_timestamp());
     w.set_attribute("/", "model_path", prov.model_path);
     w.set_attribute("/", "model_format", prov.model_format);
     w.set_attribute("/", "prompt", prov.prompt);
