@@ -54,7 +54,6 @@ public:
     Result run(AnalysisContext& ctx) override {
         torch::NoGradGuard no_grad;
         const ModelConfig& c = ctx.config();
-        const ModelWeights& w = ctx.model.weights();
         const int64_t top_k = std::min<int64_t>(ctx.params.get_int("top_k"), c.d_vocab);
         const bool last_only = ctx.params.get_text("positions") == "last";
         const int64_t max_prompts = ctx.params.get_int("max_prompts");
