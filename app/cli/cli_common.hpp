@@ -16,11 +16,20 @@ struct ModelOptions {
     std::string device = "cpu";
     std::string dtype = "float32";
     int threads = 0;
+    double max_memory_gb = 0;       // 0 = what is available now
+    std::string weights = "auto";   // auto | resident | streamed
+    bool verbose = false;
 };
 
 // Adds MODEL (optional positional; empty = the built-in tiny-world model) and --tokenizer/--device/--dtype/--threads to a subcommand.
 void add_model_options(CLI::App& command, ModelOptions& options);
 LoadedModel load(const ModelOptions& options);
+// MODEL, or the built-in model's path when MODEL is empty (UsageError when that is missing).
+std::string model_path(const ModelOptions& options);
+// The model's tokenizer without reading any weight.
+std::shared_ptr<const Tokenizer> load_tokenizer_only(const ModelOptions& options, std::string* resolved = nullptr);
+// --device/--dtype/--weights as ComputeOptions (UsageError for unknown values).
+ComputeOptions compute_options(const ModelOptions& options);
 
 struct PromptOptions {
     std::string prompt;

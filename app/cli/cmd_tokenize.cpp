@@ -45,7 +45,7 @@ void run_tokenize(const TokenizeOptions& o) {
     if (is_tokenizer_only(o.model.model)) {
         owned = load_hf_tokenizer(o.model.model);
     } else {
-        owned = load(o.model).tokenizer;
+        owned = load_tokenizer_only(o.model);
     }
     const Tokenizer& tok = *owned;
     Encoding enc = tok.encode(o.text, !o.no_bos && tok.bos_id() >= 0);

@@ -123,6 +123,8 @@ ModelSummary load_model_into(EngineState& state, const std::string& path, const 
     add("Activation", fmt::format("{}{}", to_string(c.activation), c.gated_mlp ? " (gated)" : ""));
     if (c.parallel_residual) add("Residual", "parallel");
     add("Tied embeddings", c.tied_embeddings ? "yes" : "no");
+    add("Weights", m.model->weight_policy());
+    add("Matmul", m.model->matmul_path());
     add("File", m.path);
     if (m.tokenizer_path != m.path) add("Tokenizer", m.tokenizer_path);
     return s;

@@ -174,11 +174,12 @@ at::Tensor pairwise_product_norms(const FactoredMatrix& left, const FactoredMatr
 
 namespace {
 
-const LayerWeights& layer_weights(const HookedTransformer& model, int layer, const char* what) {
+// In the compute dtype, converted for this call when the model streams its weights.
+LayerWeights layer_weights(const HookedTransformer& model, int layer, const char* what) {
     const ModelConfig& c = model.config();
     if (layer < 0 || layer >= c.n_layers)
         throw UsageError(fmt::format("{}: layer {} is out of range (the model has {} layers)", what, layer, c.n_layers));
-    return model.weights().layers[static_cast<size_t>(layer)];
+    return model.layer_weights(layer);
 }
 
 // kv head of every query head: h / (n_heads / n_kv_heads).
@@ -195,14 +196,14 @@ at::Tensor fold_rows(const at::Tensor& W, const at::Tensor& norm_w, const Circui
 }  // namespace
 
 FactoredMatrix qk_circuit(const HookedTransformer& model, int layer, CircuitOptions options) {
-    const LayerWeights& L = layer_weights(model, layer, "qk_circuit");
+    const LayerWeights L = layer_weights(model, layer, "qk_circuit");
     const at::Tensor W_Q = fold_rows(L.W_Q, L.ln1_w, options);                                    // [H, d, dh]
     const at::Tensor W_K = fold_rows(L.W_K, L.ln1_w, options).index_select(0, kv_index(model.config(), L.W_K));
     return FactoredMatrix(W_Q, W_K.transpose(-1, -2));
 }
 
 FactoredMatrix ov_circuit(const HookedTransformer& model, int layer, CircuitOptions options) {
-    const LayerWeights& L = layer_weights(model, layer, "ov_circuit");
+    const LayerWeights L = layer_weights(model, layer, "ov_circuit");
     const at::Tensor W_V = fold_rows(L.W_V, L.ln1_w, options).index_select(0, kv_index(model.config(), L.W_V));
     return FactoredMatrix(W_V, L.W_O);
 }

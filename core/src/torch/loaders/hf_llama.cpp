@@ -30,7 +30,7 @@ const LlamaNameTable& hf_llama_names() {
     return table;
 }
 
-ModelWeights load_hf_llama_weights(const TensorSource& source, const ModelConfig& config) {
+ModelWeights load_hf_llama_weights(const std::shared_ptr<const TensorSource>& source, const ModelConfig& config) {
     return load_llama_weights(source, config, hf_llama_names());
 }
 

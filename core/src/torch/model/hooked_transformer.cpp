@@ -6,42 +6,103 @@
 
 #include "headscope/error.hpp"
 #include "headscope/hooked_transformer.hpp"
+#include "model/layer_compute.hpp"
 #include "model/rotary.hpp"
 
 namespace headscope {
 
-// Weights re-laid out for fast matmuls (derived from weights_, rebuilt by repack()).
+const char* to_string(WeightResidency r) {
+    switch (r) {
+        case WeightResidency::automatic: return "automatic";
+        case WeightResidency::resident: return "resident";
+        case WeightResidency::streamed: return "streamed";
+    }
+    return "?";
+}
+
+// Weights re-laid out for fast matmuls: every layer when resident (rebuilt by repack()), none
+// when streamed (materialize_layer packs each layer as it runs).
 struct HookedTransformer::Packed {
-    struct Layer {
-        torch::Tensor W_qkv, b_qkv;  // [d_model, (H + 2K) * d_head]
-        torch::Tensor W_o;           // [H * d_head, d_model]
-        torch::Tensor W_up, b_up;    // [d_model, d_mlp] or gated [d_model, 2 * d_mlp] (gate | in)
-    };
-    std::vector<Layer> layers;
-    RotaryTables rotary;
+    std::vector<LayerCompute> layers;
+    RotaryTables rotary;  // grown to the positions actually used
     double attn_scale = 1.0;
 };
 
 HookedTransformer::HookedTransformer(ModelConfig config, ModelWeights weights, ComputeOptions options)
     : config_(std::move(config)), options_(options) {
     config_.validate();
-    validate_weights(config_, weights);
-    weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
     hooks_ = std::make_shared<HookRegistry>(config_.n_layers, hook_points_of(config_));
-    repack();
+    adopt_weights(std::move(weights));
 }
 
 HookedTransformer::~HookedTransformer() = default;
 
-void HookedTransformer::set_weights(ModelWeights weights) {
+void HookedTransformer::set_weights(ModelWeights weights) { adopt_weights(std::move(weights)); }
+
+void HookedTransformer::adopt_weights(ModelWeights weights) {
     validate_weights(config_, weights);
-    weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
+    upcast_matmuls_ = !fast_half_gemm(options_.dtype, options_.device, nullptr);
+    residency_ = choose_residency(options_.residency, headscope::parameter_count(weights), !weights.deferred.empty(),
+                                  options_.dtype);
+    if (residency_ == WeightResidency::resident) {
+        weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
+    } else {
+        // Layers stay as loaded; the small whole-model tensors that every position reads are
+        // converted once (W_E, W_pos and W_U stay stored: rows are gathered, columns chunked).
+        weights_ = std::move(weights);
+        auto cv = [&](at::Tensor& t) {
+            if (t.defined()) t = t.to(options_.device).to(options_.dtype).contiguous();
+        };
+        cv(weights_.ln_final_w);
+        cv(weights_.ln_final_b);
+        cv(weights_.b_U);
+    }
     repack();
+}
+
+WeightResidency HookedTransformer::choose_residency(WeightResidency requested, int64_t parameters, bool quantized,
+                                                   at::ScalarType dtype) {
+    if (requested != WeightResidency::automatic) return requested;
+    const int64_t bytes = parameters * static_cast<int64_t>(c10::elementSize(dtype));
+    return !quantized && bytes <= kResidentLimitBytes ? WeightResidency::resident : WeightResidency::streamed;
+}
+
+std::string HookedTransformer::weight_policy() const {
+    const double mib = static_cast<double>(stored_weight_bytes(weights_)) / (1 << 20);
+    if (residency_ == WeightResidency::resident)
+        return fmt::format("resident: all weights kept in {} on {} ({:.1f} MiB)", c10::toString(options_.dtype),
+                           options_.device.str(), mib);
+    return fmt::format("streamed: weights stay as stored ({:.1f} MiB{}); each layer is converted to {} on {} "
+                       "when it runs", mib, weights_.deferred.empty() ? "" : ", quantised layers dequantised per layer",
+                       c10::toString(options_.dtype), options_.device.str());
+}
+
+std::string HookedTransformer::matmul_path() const {
+    std::string why;
+    fast_half_gemm(options_.dtype, options_.device, &why);
+    return why;
+}
+
+LayerCompute HookedTransformer::materialize_layer(int l) const {
+    if (residency_ == WeightResidency::resident && !training_) return packed_->layers[static_cast<size_t>(l)];
+    const ComputeTypes types{options_.device, options_.dtype, upcast_matmuls_ ? at::kFloat : options_.dtype};
+    return pack_layer(resolve_layer(weights_, l), config_, types);
+}
+
+LayerWeights HookedTransformer::layer_weights(int l) const {
+    if (l < 0 || l >= config_.n_layers)
+        throw UsageError(fmt::format("layer {} is out of range (the model has {} layers)", l, config_.n_layers));
+    if (residency_ == WeightResidency::resident) return weights_.layers[static_cast<size_t>(l)];
+    return convert_layer(resolve_layer(weights_, l), ComputeTypes{options_.device, options_.dtype, options_.dtype});
 }
 
 int64_t HookedTransformer::parameter_count() const { return headscope::parameter_count(weights_); }
 
 std::vector<at::Tensor> HookedTransformer::enable_training() {
+    if (residency_ != WeightResidency::resident) {  // gradients need owned compute-dtype weights
+        options_.residency = WeightResidency::resident;
+        adopt_weights(weights_);
+    }
     std::vector<at::Tensor> params;
     auto leaf = [&](at::Tensor& t) {
         if (!t.defined()) return;
@@ -94,37 +155,11 @@ void HookedTransformer::repack() {
     c10::optional<torch::NoGradGuard> no_grad;
     if (!training_) no_grad.emplace();
     auto p = std::make_unique<Packed>();
-    const int64_t d = config_.d_model, dh = config_.d_head;
-    auto flat_in = [&](const torch::Tensor& W) {  // [heads, d_model, d_head] -> [d_model, heads*d_head]
-        return W.permute({1, 0, 2}).reshape({d, -1});
-    };
-    auto flat_bias = [&](const torch::Tensor& b, int64_t heads) {
-        return b.defined() ? b.reshape({-1}) : torch::zeros({heads * dh}, weights_.W_E.options());
-    };
-    for (const auto& L : weights_.layers) {
-        Packed::Layer pl;
-        pl.W_qkv = torch::cat({flat_in(L.W_Q), flat_in(L.W_K), flat_in(L.W_V)}, 1).contiguous();
-        if (L.b_Q.defined() || L.b_K.defined() || L.b_V.defined())
-            pl.b_qkv = torch::cat({flat_bias(L.b_Q, config_.n_heads), flat_bias(L.b_K, config_.n_kv_heads),
-                                   flat_bias(L.b_V, config_.n_kv_heads)});
-        pl.W_o = L.W_O.reshape({-1, d}).contiguous();
-        if (!config_.attn_only) {
-            if (config_.gated_mlp) {
-                pl.W_up = torch::cat({L.W_gate, L.W_in}, 1).contiguous();
-                if (L.b_gate.defined() || L.b_in.defined()) {
-                    auto z = torch::zeros({config_.d_mlp}, L.W_in.options());
-                    pl.b_up = torch::cat({L.b_gate.defined() ? L.b_gate : z, L.b_in.defined() ? L.b_in : z});
-                }
-            } else {
-                pl.W_up = L.W_in;
-                pl.b_up = L.b_in;
-            }
-        }
-        p->layers.push_back(std::move(pl));
+    if (residency_ == WeightResidency::resident && !training_) {
+        const ComputeTypes types{options_.device, options_.dtype, upcast_matmuls_ ? at::kFloat : options_.dtype};
+        for (const auto& L : weights_.layers) p->layers.push_back(pack_layer(L, config_, types));
     }
-    if (config_.positions == PositionKind::rotary)
-        p->rotary = make_rotary_tables(config_, options_.dtype, options_.device);
-    p->attn_scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    p->attn_scale = 1.0 / std::sqrt(static_cast<double>(config_.d_head));
     packed_ = std::move(p);
 }
 
@@ -222,17 +257,14 @@ at::Tensor HookedTransformer::chunked_causal_attention(const at::Tensor& q, cons
     return torch::cat(parts, 2).transpose(1, 2);
 }
 
-at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
-    const auto& L = weights_.layers[static_cast<size_t>(l)];
-    const auto& P = packed_->layers[static_cast<size_t>(l)];
+at::Tensor HookedTransformer::attention(int l, const LayerCompute& L, const at::Tensor& x, int64_t T) {
     const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head;
-    torch::Tensor qkv = P.b_qkv.defined() ? torch::addmm(P.b_qkv, x.reshape({B * T, -1}), P.W_qkv)
-                                          : torch::mm(x.reshape({B * T, -1}), P.W_qkv);
-    qkv = qkv.view({B, T, -1});
+    torch::Tensor qkv = gemm(x.reshape({B * T, -1}), L.W_qkv, L.b_qkv).view({B, T, -1});
     torch::Tensor q = hooks_->apply(HookSite::attn_q, l, qkv.narrow(2, 0, H * dh).view({B, T, H, dh}));
     torch::Tensor k = hooks_->apply(HookSite::attn_k, l, qkv.narrow(2, H * dh, K * dh).view({B, T, K, dh}));
     torch::Tensor v = hooks_->apply(HookSite::attn_v, l, qkv.narrow(2, (H + K) * dh, K * dh).view({B, T, K, dh}));
     if (config_.positions == PositionKind::rotary) {
+        ensure_rotary_tables(packed_->rotary, T, config_, options_.dtype, options_.device);
         q = hooks_->apply(HookSite::attn_rot_q, l, apply_rotary(q, packed_->rotary, config_));
         k = hooks_->apply(HookSite::attn_rot_k, l, apply_rotary(k, packed_->rotary, config_));
     }
@@ -247,16 +279,16 @@ at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
     torch::Tensor out;
     if (hooks_->wanted(HookSite::attn_result, l)) {
         // Per-head outputs, only when someone asked for them.
-        torch::Tensor result = torch::einsum("bthd,hdm->bthm", {z, L.W_O});
+        torch::Tensor result = torch::einsum("bthd,hdm->bthm", {z, L.W_O.to(z.device()).to(z.scalar_type())});
         torch::Tensor replaced = hooks_->apply(HookSite::attn_result, l, result);
         if (!replaced.is_same(result)) {
             out = replaced.sum(2);
-            if (L.b_O.defined()) out = out + L.b_O;
+            if (L.b_O.defined()) out = out + L.b_O.to(out.scalar_type());
         }
     }
     if (!out.defined()) {
         torch::Tensor zf = z.reshape({B * T, H * dh});
-        out = (L.b_O.defined() ? torch::addmm(L.b_O, zf, P.W_o) : torch::mm(zf, P.W_o)).view({B, T, -1});
+        out = gemm(zf, L.W_o, L.b_O).view({B, T, -1});
     }
     return hooks_->apply(HookSite::attn_out, l, out);
 }
@@ -273,12 +305,10 @@ torch::Tensor activate(Activation a, const torch::Tensor& x) {
 }
 }  // namespace
 
-at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
-    const auto& L = weights_.layers[static_cast<size_t>(l)];
-    const auto& P = packed_->layers[static_cast<size_t>(l)];
+at::Tensor HookedTransformer::mlp(int l, const LayerCompute& L, const at::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1), m = config_.d_mlp;
     torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor up = (P.b_up.defined() ? torch::addmm(P.b_up, xf, P.W_up) : torch::mm(xf, P.W_up)).view({B, T, -1});
+    torch::Tensor up = gemm(xf, L.W_up, L.b_up).view({B, T, -1});
     torch::Tensor post;
     if (config_.gated_mlp) {
         torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, up.narrow(2, 0, m));
@@ -289,7 +319,7 @@ at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
     }
     post = hooks_->apply(HookSite::mlp_post, l, post);
     torch::Tensor pf = post.reshape({B * T, m});
-    torch::Tensor out = L.b_out.defined() ? torch::addmm(L.b_out, pf, L.W_out) : torch::mm(pf, L.W_out);
+    torch::Tensor out = gemm(pf, L.W_out, L.b_out);
     return hooks_->apply(HookSite::mlp_out, l, out.view({B, T, -1}));
 }
 
@@ -316,32 +346,53 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
     tokens = tokens.to(options_.device);
     if (training_) repack();
 
-    torch::Tensor x = hooks_->apply(HookSite::embed, -1, weights_.W_E.index_select(0, tokens.reshape({-1})).view({B, T, -1}));
+    // Rows of the stored embedding, converted after the gather (the same values as converting first).
+    const torch::Tensor ids = tokens.reshape({-1});
+    torch::Tensor x = hooks_->apply(
+        HookSite::embed, -1,
+        weights_.W_E.index_select(0, ids.to(weights_.W_E.device())).to(options_.device).to(options_.dtype).view({B, T, -1}));
     if (config_.positions == PositionKind::learned) {
-        torch::Tensor pos = weights_.W_pos.narrow(0, 0, T).unsqueeze(0).expand({B, T, config_.d_model});
+        torch::Tensor pos = weights_.W_pos.narrow(0, 0, T).to(options_.device).to(options_.dtype).unsqueeze(0).expand(
+            {B, T, config_.d_model});
         x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
     }
     for (int l = 0; l < config_.n_layers; ++l) {
-        const auto& L = weights_.layers[static_cast<size_t>(l)];
+        const LayerCompute L = materialize_layer(l);
         torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
         torch::Tensor attn_out =
-            attention(l, norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l), T);
+            attention(l, L, norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l), T);
         if (config_.attn_only) {
             x = hooks_->apply(HookSite::resid_post, l, resid + attn_out);
         } else if (config_.parallel_residual) {
-            torch::Tensor mlp_out = mlp(l, norm(resid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
+            torch::Tensor mlp_out = mlp(l, L, norm(resid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
             x = hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp_out);
         } else {
             torch::Tensor mid = hooks_->apply(HookSite::resid_mid, l, resid + attn_out);
-            torch::Tensor mlp_out = mlp(l, norm(mid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
+            torch::Tensor mlp_out = mlp(l, L, norm(mid, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l));
             x = hooks_->apply(HookSite::resid_post, l, mid + mlp_out);
         }
     }
     if (config_.final_norm)
         x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
-    torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor logits = weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, weights_.W_U) : torch::mm(xf, weights_.W_U);
+    torch::Tensor logits = unembed(x.reshape({B * T, -1}));
     return logits.view({B, T, -1});
+}
+
+at::Tensor HookedTransformer::unembed(const at::Tensor& xf) const {
+    const torch::Tensor& W_U = weights_.W_U;
+    if (W_U.scalar_type() == options_.dtype && W_U.device() == options_.device)
+        return weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, W_U) : torch::mm(xf, W_U);
+    // Stored in another dtype/device: converted a block of the vocabulary at a time.
+    constexpr int64_t kBlock = 16384;
+    const int64_t V = W_U.size(1);
+    torch::Tensor logits = torch::empty({xf.size(0), V}, xf.options());
+    for (int64_t v0 = 0; v0 < V; v0 += kBlock) {
+        const int64_t n = std::min(kBlock, V - v0);
+        const torch::Tensor W = W_U.narrow(1, v0, n).to(options_.device).to(upcast_matmuls_ ? at::kFloat : options_.dtype);
+        const torch::Tensor b = weights_.b_U.defined() ? weights_.b_U.narrow(0, v0, n).to(W.scalar_type()) : torch::Tensor();
+        logits.narrow(1, v0, n).copy_(gemm(xf, W, b));
+    }
+    return logits;
 }
 
 }  // namespace headscope

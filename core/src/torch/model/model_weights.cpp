@@ -25,7 +25,22 @@ void expect_absent(const at::Tensor& t, const std::string& name, const char* why
 
 }  // namespace
 
-void validate_weights(const ModelConfig& c, const ModelWeights& w) {
+namespace {
+// Deferred fields stand in as shape-only (meta) tensors, so one check covers both kinds.
+ModelWeights with_placeholders(const ModelWeights& w) {
+    ModelWeights out = w;
+    out.deferred.clear();
+    for (const DeferredWeight& d : w.deferred) {
+        if (d.layer < 0 || d.layer >= static_cast<int>(out.layers.size()) || !d.field)
+            throw ConfigError(fmt::format("deferred weight of layer {} is outside the model", d.layer));
+        out.layers[static_cast<size_t>(d.layer)].*d.field = at::empty(d.shape, at::TensorOptions().device(at::kMeta));
+    }
+    return out;
+}
+}  // namespace
+
+void validate_weights(const ModelConfig& c, const ModelWeights& weights) {
+    const ModelWeights w = weights.deferred.empty() ? weights : with_placeholders(weights);
     const int64_t d = c.d_model, H = c.n_heads, K = c.n_kv_heads, dh = c.d_head, m = c.d_mlp, V = c.d_vocab;
     const bool layer_norm = c.norm == NormKind::layer;
     expect(w.W_E, "W_E", {V, d}, true);
@@ -91,7 +106,7 @@ void for_each_tensor(const ModelWeights& w, F&& f) {
 }
 
 bool tied(const ModelWeights& w) {
-    return w.W_U.defined() && w.W_E.defined() && w.W_U.data_ptr() == w.W_E.data_ptr();
+    return w.W_U.defined() && w.W_E.defined() && w.W_U.is_alias_of(w.W_E);
 }
 }  // namespace
 
@@ -101,7 +116,42 @@ int64_t parameter_count(const ModelWeights& w) {
         if (t.defined()) n += t.numel();
     });
     if (tied(w)) n -= w.W_U.numel();
+    for (const DeferredWeight& d : w.deferred) n += c10::multiply_integers(d.shape);
     return n;
+}
+
+int64_t stored_weight_bytes(const ModelWeights& w) {
+    int64_t n = 0;
+    for_each_tensor(w, [&](const at::Tensor& t) {
+        if (t.defined()) n += t.numel() * static_cast<int64_t>(t.element_size());
+    });
+    if (tied(w)) n -= w.W_U.numel() * static_cast<int64_t>(w.W_U.element_size());
+    for (const DeferredWeight& d : w.deferred) n += d.stored_bytes;
+    return n;
+}
+
+int64_t largest_layer_parameters(const ModelWeights& w) {
+    std::vector<int64_t> per_layer(w.layers.size(), 0);
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        ModelWeights one;
+        one.layers.push_back(w.layers[l]);
+        for_each_tensor(one, [&](const at::Tensor& t) {
+            if (t.defined()) per_layer[l] += t.numel();
+        });
+    }
+    for (const DeferredWeight& d : w.deferred)
+        if (d.layer >= 0 && static_cast<size_t>(d.layer) < per_layer.size())
+            per_layer[static_cast<size_t>(d.layer)] += c10::multiply_integers(d.shape);
+    int64_t best = 0;
+    for (int64_t n : per_layer) best = std::max(best, n);
+    return best;
+}
+
+LayerWeights resolve_layer(const ModelWeights& w, int layer) {
+    LayerWeights L = w.layers.at(static_cast<size_t>(layer));
+    for (const DeferredWeight& d : w.deferred)
+        if (d.layer == layer) L.*d.field = d.produce();
+    return L;
 }
 
 ModelWeights convert_weights(const ModelWeights& w, const ModelConfig& c, at::ScalarType dtype, c10::Device device) {
@@ -113,7 +163,8 @@ ModelWeights convert_weights(const ModelWeights& w, const ModelConfig& c, at::Sc
     out.W_E = cv(w.W_E);
     out.W_pos = cv(w.W_pos);
     out.layers.reserve(w.layers.size());
-    for (const auto& L : w.layers) {
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        const LayerWeights L = w.deferred.empty() ? w.layers[l] : resolve_layer(w, static_cast<int>(l));
         LayerWeights o;
         o.ln1_w = cv(L.ln1_w); o.ln1_b = cv(L.ln1_b);
         o.W_Q = cv(L.W_Q); o.b_Q = cv(L.b_Q);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/safetensors/pickle_advice.hpp"
+#include "formats/safetensors/read_only_file.hpp"
 #include "formats/safetensors/st_reader.hpp"
 #include "headscope/error.hpp"
 #include "json/json_file.hpp"
@@ -221,6 +222,15 @@ void SafetensorsCheckpoint::read_f32(const TensorInfo& info, float* dst) const {
         throw UsageError(fmt::format("{}: no tensor named '{}'", impl_->path, info.name));
     }
     impl_->shards[it->second]->read_f32(info, dst);
+}
+
+MappedBytes SafetensorsCheckpoint::mapped(const TensorInfo& info) const {
+    auto it = impl_->shard_of.find(info.name);
+    if (it == impl_->shard_of.end()) {
+        if (impl_->shards.size() == 1) return impl_->shards.front()->mapped(info);
+        throw UsageError(fmt::format("{}: no tensor named '{}'", impl_->path, info.name));
+    }
+    return impl_->shards[it->second]->mapped(info);
 }
 
 }  // namespace headscope
