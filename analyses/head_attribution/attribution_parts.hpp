@@ -44,7 +44,6 @@ struct HeadRuns {
     std::vector<double> metric;  // [n_layers * n_heads]
     std::vector<int64_t> top1;   // the final position's argmax per head run
 };
-using LayerSource = std::function<torch::Tensor(int layer)>;
 HeadRuns edit_each_head(HookedTransformer& model, const torch::Tensor& tokens, const SweepEdit& edit, MetricKind kind,
                         const Target& target, const std::function<void()>& check_cancelled);
 

@@ -171,7 +171,8 @@ TEST_CASE("head_search on induction-2l with objective=accuracy picks the inducti
     Result b = run_builtin("head_search", m, prompts, {{"objective", "kl"}, {"edit", "uniform"}, {"k", "2"}, {"beam", "3"}});
     Result g = run_builtin("head_search", m, prompts, {{"objective", "kl"}, {"edit", "uniform"}, {"k", "2"}});
     const Table &bs = table(b, "steps"), &gs = table(g, "steps");
-    REQUIRE(bs.rows.size() == gs.rows.size());
+    REQUIRE(!gs.rows.empty());
+    REQUIRE(bs.rows.size() >= gs.rows.size());  // the beam holds greedy's path
     CHECK(std::get<double>(bs.rows.back()[2]) >= std::get<double>(gs.rows.back()[2]) - 1e-12);
 }
 

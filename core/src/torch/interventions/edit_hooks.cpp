@@ -34,7 +34,6 @@ at::Tensor target_pattern(PatternTarget target, int64_t T, const at::TensorOptio
 namespace {
 
 std::string pattern_hook(int layer) { return hook_name(HookKey{HookSite::attn_pattern, layer}); }
-std::string z_hook(int layer) { return hook_name(HookKey{HookSite::attn_z, layer}); }
 
 void check_pattern(const at::Tensor& A, int head, const HookPoint& p) {
     if (A.dim() != 4 || A.size(2) != A.size(3))
