@@ -1,6 +1,8 @@
-// head_intervention: zero-ablate or scale chosen heads' z (at every position) and report how
-// the answer's probability, the logit difference answer − alternative and the top-k next tokens
-// change, per prompt and averaged.
+// head_intervention: edit chosen heads (zero-ablate or scale z at every position, or any edit of
+// the --intervene grammar: pattern:uniform@0.5 ...) and report how the answer's probability, the
+// logit difference answer − alternative, the KL of the next-token distribution, the accuracy and
+// the top-k next tokens change, per prompt and averaged; and how often the answer flips to the
+// alternative.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -18,6 +20,12 @@ namespace headscope {
 namespace {
 using attribution::MetricKind;
 using attribution::Target;
+
+std::vector<std::string> heads_text(const std::vector<HeadRef>& heads) {
+    std::vector<std::string> out;
+    for (const auto& h : heads) out.push_back(head_label(h.layer, h.head));
+    return out;
+}
 
 struct Snapshot {
     double p_answer = 0;
@@ -57,7 +65,10 @@ public:
         return {
             ParamSpec::heads("heads", "", "heads to edit: L1H4,L2H0 (1.4 and 1:4 work too)"),
             ParamSpec::choice("mode", "scale", {"scale", "zero"}, "scale (z *= scale) or zero (z := 0)"),
-            ParamSpec::real("scale", 0, "factor for mode=scale (0 is zero ablation, 1 changes nothing)", -1e6, 1e6),
+            ParamSpec::real("scale", 0.0, "factor for mode=scale (0 is zero ablation, 1 changes nothing)", -1e6, 1e6),
+            ParamSpec::text("edit", "",
+                            "instead of mode/scale: one edit for every chosen head, as in --intervene: zero, scale:F, "
+                            "pattern:uniform|identity|previous|head:L2H5[@ALPHA]"),
             ParamSpec::integer("top_k", 5, "next tokens listed before and after", 1, 100),
         };
     }
@@ -76,24 +87,34 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
                                          to_string(h), cfg.n_layers - 1, cfg.n_heads - 1));
     const bool zero = ctx.params.get_text("mode") == "zero";
     const double factor = zero ? 0.0 : ctx.params.get_real("scale");
+    const std::string edit_param = ctx.params.get_text("edit");
     const int64_t k = ctx.params.get_int("top_k");
 
-    std::vector<HeadIntervention> edits;
+    std::vector<HeadEdit> edits;
     std::vector<double> grid(static_cast<size_t>(cfg.n_layers * cfg.n_heads), 1.0);
     std::vector<std::string> labels;
     for (const auto& h : heads) {
-        HeadIntervention e;
-        e.layer = h.layer;
-        e.head = h.head;
-        e.mode = zero ? InterventionMode::zero : InterventionMode::scale;
-        e.factor = factor;
+        HeadEdit e;
+        if (!edit_param.empty()) {
+            try {
+                e = parse_edit(h, edit_param);
+            } catch (const UsageError& err) {
+                throw UsageError(fmt::format("head_intervention.edit '{}': {}\n{}", edit_param, err.what(), intervention_grammar()));
+            }
+        } else {
+            e.head = h;
+            e.kind = zero ? EditKind::zero : EditKind::scale;
+            e.value = factor;
+        }
         edits.push_back(e);
-        grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] = factor;
-        labels.push_back(head_label(h.layer, h.head));
+        grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] =
+            e.kind == EditKind::zero ? 0.0 : e.kind == EditKind::scale ? e.value : 1.0 - e.value;
+        labels.push_back(to_string(e));
     }
-    const std::vector<NamedHook> hooks = head_interventions(edits);
-    const std::string edit_text = zero ? fmt::format("zero-ablating {}", fmt::join(labels, ", "))
-                                       : fmt::format("scaling {} by {:g}", fmt::join(labels, ", "), factor);
+    const std::vector<NamedHook> hooks = edit_hooks(edits, cfg.n_layers, cfg.n_heads);
+    const std::string edit_text = !edit_param.empty() ? fmt::format("editing {}", fmt::join(labels, ", "))
+                                  : zero              ? fmt::format("zero-ablating {}", fmt::join(heads_text(heads), ", "))
+                                                      : fmt::format("scaling {} by {:g}", fmt::join(heads_text(heads), ", "), factor);
 
     Result result;
     Table per_prompt;
@@ -104,7 +125,7 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
                                          edit_text);
     per_prompt.columns = {"prompt", "text", "answer", "alternative", "p_answer_before", "p_answer_after", "p_answer_change",
                           "logit_diff_before", "logit_diff_after", "logit_diff_change", "top1_before", "top1_after",
-                          "kl_divergence"};
+                          "kl_divergence", "flipped_to_alternative"};
     Table top;
     top.key = "top_tokens";
     top.title = "Top next tokens";
@@ -113,7 +134,7 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
 
     const size_t N = ctx.prompts.size();
     double sum_p0 = 0, sum_p1 = 0, sum_d0 = 0, sum_d1 = 0, sum_kl = 0;
-    size_t top1_changed = 0, correct0 = 0, correct1 = 0, from_model = 0;
+    size_t top1_changed = 0, correct0 = 0, correct1 = 0, from_model = 0, flipped0 = 0, flipped1 = 0;
     auto text = [&](int64_t id) { return attribution::token_label(ctx.tokenizer, id); };
     for (size_t i = 0; i < N; ++i) {
         ctx.step(static_cast<double>(i) / static_cast<double>(N), fmt::format("prompt {}/{}", i + 1, N));
@@ -128,9 +149,12 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         top1_changed += s0.top_ids[0] != s1.top_ids[0];
         correct0 += s0.top_ids[0] == t.answer;
         correct1 += s1.top_ids[0] == t.answer;
+        flipped0 += s0.top_ids[0] == t.alternative;
+        flipped1 += s1.top_ids[0] == t.alternative;
         per_prompt.rows.push_back({static_cast<int64_t>(i), ctx.prompts[i].example.prompt, text(t.answer), text(t.alternative),
                                    s0.p_answer, s1.p_answer, s1.p_answer - s0.p_answer, s0.logit_diff, s1.logit_diff,
-                                   s1.logit_diff - s0.logit_diff, text(s0.top_ids[0]), text(s1.top_ids[0]), kl});
+                                   s1.logit_diff - s0.logit_diff, text(s0.top_ids[0]), text(s1.top_ids[0]), kl,
+                                   static_cast<int64_t>(s1.top_ids[0] == t.alternative)});
         for (size_t r = 0; r < s0.top_ids.size(); ++r)
             top.rows.push_back({static_cast<int64_t>(i), static_cast<int64_t>(r + 1), text(s0.top_ids[r]), s0.top_probs[r],
                                 text(s1.top_ids[r]), s1.top_probs[r]});
@@ -145,12 +169,15 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     averages.rows.push_back({std::string("logit difference"), sum_d0 / n, sum_d1 / n, (sum_d1 - sum_d0) / n});
     averages.rows.push_back({std::string("top-1 is the answer"), static_cast<double>(correct0) / n,
                              static_cast<double>(correct1) / n, (static_cast<double>(correct1) - static_cast<double>(correct0)) / n});
+    averages.rows.push_back({std::string("top-1 is the alternative"), static_cast<double>(flipped0) / n,
+                             static_cast<double>(flipped1) / n, (static_cast<double>(flipped1) - static_cast<double>(flipped0)) / n});
     averages.rows.push_back({std::string("KL(before || after)"), 0.0, sum_kl / n, sum_kl / n});
 
     HeadGrid g;
     g.key = "head_factor";
-    g.title = "Factor applied to each head's z";
-    g.description = "1 for heads left alone; the scale (0 for zero ablation) for the edited heads.";
+    g.title = "Factor applied to each head";
+    g.description = "1 for heads left alone; the scale of z (0 for zero ablation) for z edits; 1 − strength (the share of "
+                    "its own attention kept) for pattern edits.";
     g.layers = cfg.n_layers;
     g.heads = cfg.n_heads;
     g.values = std::move(grid);
@@ -162,6 +189,8 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         fmt::format("  mean logit difference {:.4f} -> {:.4f} ({:+.4f})", sum_d0 / n, sum_d1 / n, (sum_d1 - sum_d0) / n));
     result.summary.push_back(fmt::format("  top-1 prediction changed on {} of {} prompt(s); mean KL {:.4g} nats", top1_changed,
                                          N, sum_kl / n));
+    result.summary.push_back(fmt::format("  accuracy {:.3f} -> {:.3f}; the answer flips to the alternative on {} of {} prompt(s)",
+                                         static_cast<double>(correct0) / n, static_cast<double>(correct1) / n, flipped1, N));
     if (from_model)
         result.summary.push_back(fmt::format("  {} prompt(s) lack an answer or alternative: the clean run's top tokens are used",
                                              from_model));

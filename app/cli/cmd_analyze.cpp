@@ -10,6 +10,7 @@
 
 #include "analysis_setup.hpp"
 #include "cli_common.hpp"
+#include "intervene_option.hpp"
 #include "headscope/error.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
 #include "headscope/sdk/result_helpers.hpp"
@@ -65,6 +66,7 @@ struct AnalyzeOptions {
     std::string report;
     std::string pdf;
     int top = 5;
+    InterveneOptions intervene;
 };
 
 void print_summary(const Result& r, int top) {
@@ -126,7 +128,11 @@ void run_analyze(const AnalyzeOptions& o) {
     check_output_path("--out", o.out);
     if (!o.report.empty()) check_output_path("--report", o.report);
     if (!o.pdf.empty()) check_output_path("--pdf", o.pdf);
+    parsed_edits(o.intervene);  // a bad spec fails before the model loads
     LoadedModel m = load(o.model);
+    // --intervene: every analysis sees the edited model (its "clean" runs are the edited runs).
+    HookScope edits = apply_interventions(o.intervene, *m.model);
+    if (o.intervene.any()) std::cout << "analysing the model with edits " << edits_text(o.intervene) << "\n";
     std::vector<TokenizedPrompt> prompts = tokenize_prompts(*m.tokenizer, examples);
     std::signal(SIGINT, on_sigint);
 
@@ -146,6 +152,7 @@ void run_analyze(const AnalyzeOptions& o) {
                 break;
             }
         }
+        if (o.intervene.any()) result.summary.insert(result.summary.begin(), "with head edits " + edits_text(o.intervene));
         print_summary(result, o.top);
         file.results.push_back(std::move(result));
         write_results_file(o.out, file);  // after every analysis: an interruption keeps what is done
@@ -181,6 +188,7 @@ void register_analyze(CLI::App& app) {
     cmd->add_option("--report", opts->report, "also write a self-contained HTML report");
     cmd->add_option("--pdf", opts->pdf, "also write a PDF report");
     cmd->add_option("--top", opts->top, "heads listed per head grid in the summary")->capture_default_str();
+    add_intervene_option(*cmd, opts->intervene);
     cmd->callback([opts, prompt] {
         opts->has_prompt = prompt->count() > 0;
         run_analyze(*opts);

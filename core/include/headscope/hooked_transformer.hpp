@@ -93,6 +93,14 @@ public:
     // the vocabulary, or more positions than n_ctx with learned positions.
     at::Tensor forward(const at::Tensor& tokens);
 
+    // The rest of a forward pass from a given residual stream: resid_pre is
+    // blocks.{layer}.hook_resid_pre [batch, pos, d_model] (layer == n_layers: the final residual
+    // stream); runs layers >= layer with the registered hooks (hook_resid_pre of `layer` included)
+    // and returns the logits only at logit_positions ([batch, P, d_vocab]; negative positions
+    // count from the end; empty = every position). ln_final hooks then see [batch, P, d_model].
+    // With the resid_pre of a full run this equals forward()'s logits at those positions.
+    at::Tensor run_from_layer(int layer, const at::Tensor& resid_pre, const std::vector<int64_t>& logit_positions = {});
+
     // --- hooks ---
     const std::vector<HookPoint>& hook_points() const;
     std::vector<std::string> resolve_hooks(const std::string& name_or_glob) const;
@@ -116,6 +124,8 @@ private:
     at::Tensor dense_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
     at::Tensor chunked_causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
+    at::Tensor run_blocks(int from, at::Tensor x);
+    at::Tensor final_logits(at::Tensor x, const std::vector<int64_t>& positions);
     at::Tensor mlp(int layer, const LayerCompute& weights, const at::Tensor& x);
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, HookSite scale_site,
                     HookSite normalized_site, int layer);

@@ -356,7 +356,13 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
             {B, T, config_.d_model});
         x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
     }
-    for (int l = 0; l < config_.n_layers; ++l) {
+    return final_logits(run_blocks(0, x), {});
+}
+
+// Layers from..n_layers-1 on the residual stream x [B, T, d_model] (x is blocks.{from}.hook_resid_pre).
+at::Tensor HookedTransformer::run_blocks(int from, at::Tensor x) {
+    const int64_t T = x.size(1);
+    for (int l = from; l < config_.n_layers; ++l) {
         const LayerCompute L = materialize_layer(l);
         torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
         torch::Tensor attn_out =
@@ -372,10 +378,38 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
             x = hooks_->apply(HookSite::resid_post, l, mid + mlp_out);
         }
     }
+    return x;
+}
+
+// Final norm and unembedding of x [B, T, d_model] at `positions` (all when empty) -> [B, P, d_vocab].
+at::Tensor HookedTransformer::final_logits(at::Tensor x, const std::vector<int64_t>& positions) {
+    if (!positions.empty()) {
+        const int64_t T = x.size(1);
+        std::vector<int64_t> index;
+        for (int64_t p : positions) {
+            const int64_t q = p < 0 ? p + T : p;
+            if (q < 0 || q >= T)
+                throw UsageError(fmt::format("run_from_layer: logit position {} is outside the run's {} positions", p, T));
+            index.push_back(q);
+        }
+        x = x.index_select(1, torch::tensor(index, torch::kLong).to(x.device()));
+    }
+    const int64_t B = x.size(0), P = x.size(1);
     if (config_.final_norm)
         x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
-    torch::Tensor logits = unembed(x.reshape({B * T, -1}));
-    return logits.view({B, T, -1});
+    return unembed(x.reshape({B * P, -1})).view({B, P, -1});
+}
+
+at::Tensor HookedTransformer::run_from_layer(int layer, const at::Tensor& resid_pre, const std::vector<int64_t>& logit_positions) {
+    if (layer < 0 || layer > config_.n_layers)
+        throw UsageError(fmt::format("run_from_layer: layer {} is outside 0..{}", layer, config_.n_layers));
+    if (!resid_pre.defined() || resid_pre.dim() != 3 || resid_pre.size(2) != config_.d_model || resid_pre.size(0) == 0 ||
+        resid_pre.size(1) == 0 || resid_pre.size(1) > config_.n_ctx)
+        throw UsageError(fmt::format("run_from_layer: the residual stream must be [batch, pos, {}] with 1..{} positions",
+                                     config_.d_model, config_.n_ctx));
+    if (training_) repack();
+    torch::Tensor x = resid_pre.to(options_.device, options_.dtype);
+    return final_logits(run_blocks(layer, x), logit_positions);
 }
 
 at::Tensor HookedTransformer::unembed(const at::Tensor& xf) const {

@@ -20,7 +20,7 @@ void write_float(ActivationStoreWriter& w, const std::string& name, const torch:
 }  // namespace
 
 void save_run(const std::string& path, const HookedTransformer& model, const at::Tensor& tokens_in, const CachedRun& run,
-              const RunProvenance& prov) {
+              const RunProvenance& prov, const std::vector<std::pair<std::string, at::Tensor>>& extra) {
     const ModelConfig& c = model.config();
     torch::Tensor tokens = (tokens_in.dim() == 1 ? tokens_in.unsqueeze(0) : tokens_in).to(torch::kCPU, torch::kLong).contiguous();
     ActivationStoreWriter w(path);
@@ -30,6 +30,8 @@ void save_run(const std::string& path, const HookedTransformer& model, const at:
         const std::string dataset = "/activations/" + name;
         write_float(w, dataset, run.cache.at(name));
     }
+    for (const auto& [name, tensor] : extra) write_float(w, name, tensor);
+    if (!prov.interventions.empty()) w.set_attribute("/", "interventions", prov.interventions);
     w.set_attribute("/", "headscope_version", std::string(HEADSCOPE_VERSION));
     w.set_attribute("/", "created_utc", utc_timestamp());
     w.set_attribute("/", "model_path", prov.model_path);
