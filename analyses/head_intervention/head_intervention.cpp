@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "head_attribution/attribution_metric.hpp"
+#include "headscope/channel_edit.hpp"
 #include "headscope/interventions.hpp"
 #include "headscope/sdk/analysis.hpp"
 
@@ -46,15 +48,21 @@ public:
     std::string title() const override { return "Head intervention"; }
     std::string version() const override { return "1.0"; }
     std::string description() const override {
-        return "Zero-ablate or scale chosen heads' outputs (z) and report the change of the answer's probability, the "
-               "logit difference and the top next tokens, per prompt and averaged.";
+        return "Zero-ablate or scale chosen heads' outputs (z), or scale them along their top-r OV singular directions "
+               "only (mode=channel, the Talking-Heads channel edit), and report the change of the answer's "
+               "probability, the logit difference, the accuracy (top-1 is the answer) and the top next tokens, per "
+               "prompt and averaged.";
     }
     std::vector<ParamSpec> parameters() const override {
         return {
             {"heads", ParamType::heads, "", "heads to edit, as layer.head pairs: 1.4,2.0", {}, -1e300, 1e300},
-            {"mode", ParamType::choice, "scale", "scale (z *= scale) or zero (z := 0)", {"scale", "zero"}},
+            {"mode", ParamType::choice, "scale",
+             "scale (z *= scale), zero (z := 0) or channel (the output along the top channel_rank OV singular "
+             "directions *= scale)",
+             {"scale", "zero", "channel"}},
             {"scale", ParamType::real, "0", "factor for mode=scale (0 is zero ablation, 1 changes nothing)", {}, -1e6, 1e6},
             {"top_k", ParamType::integer, "5", "next tokens listed before and after", {}, 1, 100},
+            ParamSpec::integer("channel_rank", 1, "mode=channel: OV singular directions (channels) scaled", 1, 1e6),
         };
     }
     Result run(AnalysisContext& ctx) override;
@@ -71,6 +79,8 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
                                          "heads 0..{})",
                                          to_string(h), cfg.n_layers - 1, cfg.n_heads - 1));
     const bool zero = ctx.params.get_text("mode") == "zero";
+    const bool channel = ctx.params.get_text("mode") == "channel";
+    const int64_t channel_rank = ctx.params.get_int("channel_rank");
     const double factor = zero ? 0.0 : ctx.params.get_real("scale");
     const int64_t k = ctx.params.get_int("top_k");
 
@@ -87,9 +97,22 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] = factor;
         labels.push_back(head_label(h.layer, h.head));
     }
-    const std::vector<NamedHook> hooks = head_interventions(edits);
-    const std::string edit_text = zero ? fmt::format("zero-ablating {}", fmt::join(labels, ", "))
-                                       : fmt::format("scaling {} by {:g}", fmt::join(labels, ", "), factor);
+    std::vector<NamedHook> hooks;
+    if (channel) {
+        std::map<int, std::vector<int>> by_layer;
+        for (const auto& h : heads) by_layer[h.layer].push_back(h.head);
+        ChannelEditOptions options;
+        options.scale = factor;
+        options.rank = channel_rank;
+        for (const auto& [layer, list] : by_layer) hooks.push_back(channel_edit_hook(ctx.model, layer, list, options));
+    } else {
+        hooks = head_interventions(edits);
+    }
+    const std::string edit_text =
+        zero      ? fmt::format("zero-ablating {}", fmt::join(labels, ", "))
+        : channel ? fmt::format("scaling {} by {:g} along the top {} OV singular direction(s)", fmt::join(labels, ", "),
+                                factor, channel_rank)
+                  : fmt::format("scaling {} by {:g}", fmt::join(labels, ", "), factor);
 
     Result result;
     Table per_prompt;
@@ -147,7 +170,7 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     HeadGrid g;
     g.key = "head_factor";
     g.title = "Factor applied to each head's z";
-    g.description = "1 for heads left alone; the scale (0 for zero ablation) for the edited heads.";
+    g.description = "1 for heads left alone; the scale (0 for zero ablation; with mode=channel the factor on the top OV singular directions only) for the edited heads.";
     g.layers = cfg.n_layers;
     g.heads = cfg.n_heads;
     g.values = std::move(grid);
@@ -157,6 +180,8 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     result.summary.push_back(fmt::format("  mean p(answer) {:.4f} -> {:.4f} ({:+.4f})", sum_p0 / n, sum_p1 / n, (sum_p1 - sum_p0) / n));
     result.summary.push_back(
         fmt::format("  mean logit difference {:.4f} -> {:.4f} ({:+.4f})", sum_d0 / n, sum_d1 / n, (sum_d1 - sum_d0) / n));
+    result.summary.push_back(fmt::format("  accuracy (top-1 is the answer) {:.4f} -> {:.4f} ({:+.4f})", correct0 / n,
+                                         correct1 / n, (static_cast<double>(correct1) - static_cast<double>(correct0)) / n));
     result.summary.push_back(fmt::format("  top-1 prediction changed on {} of {} prompt(s); mean KL {:.4g} nats", top1_changed,
                                          N, sum_kl / n));
     if (from_model)
