@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/result_helpers.hpp"
 #include "headscope/sdk/result_store.hpp"
