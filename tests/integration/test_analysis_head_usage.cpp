@@ -46,7 +46,7 @@ TEST_CASE("head_usage equals numpy per token and on average (GQA)", "[head_usage
                 for (int h = 0; h < c.n_heads; ++h) share_sum[l][h] += ref["share"][t][h].get<double>();
             if (p != 0) continue;
             for (int64_t t = 0; t < T; ++t) {
-                const auto& row = per_token.rows[static_cast<size_t>(t * c.n_layers + l)];
+                const auto& row = per_token.rows[static_cast<size_t>(l * T0 + t)];  // layer-major
                 INFO("layer " << l << " position " << t);
                 REQUIRE(std::get<int64_t>(row[1]) == t);
                 REQUIRE(std::get<int64_t>(row[3]) == l);
