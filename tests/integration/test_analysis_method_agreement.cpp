@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -106,14 +107,15 @@ TEST_CASE("method_agreement equals numpy on planted grids from a results file", 
 
 TEST_CASE("method_agreement runs weight analyses inline and reports bad input", "[method_agreement]") {
     LoadedModel m = load_model(tiny_world());
-    const Result r = run_agreement(m, {{"analyses", "qk_ov_svd,weight_geometry,head_detectors"}});
+    const Result r = run_agreement(m, {{"analyses", "qk_ov_svd,weight_geometry,head_usage"}});
     INFO(r.error);
     REQUIRE(r.error.empty());
     const Matrix& rho = matrix(r, "spearman");
     REQUIRE(rho.rows >= 8);  // qk_ov_svd's five grids, weight_geometry's four
     for (int i = 0; i < rho.rows; ++i) CHECK(rho.values[static_cast<size_t>(i * rho.cols + i)] == Approx(1.0).margin(1e-12));
     bool skipped = false;
-    for (const auto& line : r.summary) skipped = skipped || line == "head_detectors skipped: it needs prompts";
+    for (const auto& line : r.summary) skipped = skipped || line == "head_usage skipped: it needs prompts";
+    INFO("summary: " << fmt::format("{}", fmt::join(r.summary, " | ")));
     CHECK(skipped);
 
     CHECK_THAT(run_agreement(m, {{"analyses", "no_such_analysis"}}).error, Catch::Contains("unknown analysis 'no_such_analysis'"));
