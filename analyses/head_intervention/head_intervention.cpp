@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "head_attribution/attribution_metric.hpp"
+#include "headscope/channel_edit.hpp"
 #include "headscope/interventions.hpp"
 #include "headscope/session.hpp"
 #include "headscope/sdk/analysis.hpp"
@@ -58,14 +60,19 @@ public:
     std::string title() const override { return "Head intervention"; }
     std::string version() const override { return "1.0"; }
     std::string description() const override {
-        return "Zero-ablate or scale chosen heads' outputs (z) and report the change of the answer's probability, the "
-               "logit difference and the top next tokens, per prompt and averaged.";
+        return "Zero-ablate or scale chosen heads' outputs (z), or scale them along their top-r OV singular directions "
+               "only (mode=channel, the Talking-Heads channel edit), and report the change of the answer's "
+               "probability, the logit difference, the accuracy (top-1 is the answer) and the top next tokens, per "
+               "prompt and averaged.";
     }
     std::vector<ParamSpec> parameters() const override {
         return {
             ParamSpec::heads("heads", "", "heads to edit: L1H4,L2H0 (1.4 and 1:4 work too)"),
-            ParamSpec::choice("mode", "scale", {"scale", "zero"}, "scale (z *= scale) or zero (z := 0)"),
+            ParamSpec::choice("mode", "scale", {"scale", "zero", "channel"},
+                              "scale (z *= scale), zero (z := 0) or channel (the output along the top channel_rank OV "
+                              "singular directions *= scale)"),
             ParamSpec::real("scale", 0.0, "factor for mode=scale (0 is zero ablation, 1 changes nothing)", -1e6, 1e6),
+            ParamSpec::integer("channel_rank", 1, "mode=channel: OV singular directions (channels) scaled", 1, 1e6),
             ParamSpec::text("edit", "",
                             "instead of mode/scale: one edit for every chosen head, as in --intervene: zero, scale:F, "
                             "pattern:uniform|identity|previous|head:L2H5[@ALPHA]"),
@@ -86,6 +93,8 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
                                          "heads 0..{})",
                                          to_string(h), cfg.n_layers - 1, cfg.n_heads - 1));
     const bool zero = ctx.params.get_text("mode") == "zero";
+    const bool channel = ctx.params.get_text("mode") == "channel";
+    const int64_t channel_rank = ctx.params.get_int("channel_rank");
     const double factor = zero ? 0.0 : ctx.params.get_real("scale");
     const std::string edit_param = ctx.params.get_text("edit");
     const int64_t k = ctx.params.get_int("top_k");
@@ -111,10 +120,23 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
             e.kind == EditKind::zero ? 0.0 : e.kind == EditKind::scale ? e.value : 1.0 - e.value;
         labels.push_back(to_string(e));
     }
-    const std::vector<NamedHook> hooks = edit_hooks(edits, cfg.n_layers, cfg.n_heads);
-    const std::string edit_text = !edit_param.empty() ? fmt::format("editing {}", fmt::join(labels, ", "))
-                                  : zero              ? fmt::format("zero-ablating {}", fmt::join(heads_text(heads), ", "))
-                                                      : fmt::format("scaling {} by {:g}", fmt::join(heads_text(heads), ", "), factor);
+    std::vector<NamedHook> hooks;
+    if (channel && edit_param.empty()) {
+        std::map<int, std::vector<int>> by_layer;
+        for (const auto& h : heads) by_layer[h.layer].push_back(h.head);
+        ChannelEditOptions options;
+        options.scale = factor;
+        options.rank = channel_rank;
+        for (const auto& [layer, list] : by_layer) hooks.push_back(channel_edit_hook(ctx.model, layer, list, options));
+    } else {
+        hooks = edit_hooks(edits, cfg.n_layers, cfg.n_heads);
+    }
+    const std::string edit_text =
+        !edit_param.empty() ? fmt::format("editing {}", fmt::join(labels, ", "))
+        : zero              ? fmt::format("zero-ablating {}", fmt::join(heads_text(heads), ", "))
+        : channel           ? fmt::format("scaling {} by {:g} along the top {} OV singular direction(s)",
+                                          fmt::join(heads_text(heads), ", "), factor, channel_rank)
+                            : fmt::format("scaling {} by {:g}", fmt::join(heads_text(heads), ", "), factor);
 
     Result result;
     Table per_prompt;
@@ -176,8 +198,9 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     HeadGrid g;
     g.key = "head_factor";
     g.title = "Factor applied to each head";
-    g.description = "1 for heads left alone; the scale of z (0 for zero ablation) for z edits; 1 − strength (the share of "
-                    "its own attention kept) for pattern edits.";
+    g.description = "1 for heads left alone; the scale of z (0 for zero ablation) for z edits; with mode=channel the factor "
+                    "on the top OV singular directions only; 1 − strength (the share of its own attention kept) for pattern "
+                    "edits.";
     g.layers = cfg.n_layers;
     g.heads = cfg.n_heads;
     g.values = std::move(grid);
@@ -187,10 +210,11 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     result.summary.push_back(fmt::format("  mean p(answer) {:.4f} -> {:.4f} ({:+.4f})", sum_p0 / n, sum_p1 / n, (sum_p1 - sum_p0) / n));
     result.summary.push_back(
         fmt::format("  mean logit difference {:.4f} -> {:.4f} ({:+.4f})", sum_d0 / n, sum_d1 / n, (sum_d1 - sum_d0) / n));
+    result.summary.push_back(fmt::format("  accuracy (top-1 is the answer) {:.4f} -> {:.4f} ({:+.4f})", correct0 / n,
+                                         correct1 / n, (static_cast<double>(correct1) - static_cast<double>(correct0)) / n));
     result.summary.push_back(fmt::format("  top-1 prediction changed on {} of {} prompt(s); mean KL {:.4g} nats", top1_changed,
                                          N, sum_kl / n));
-    result.summary.push_back(fmt::format("  accuracy {:.3f} -> {:.3f}; the answer flips to the alternative on {} of {} prompt(s)",
-                                         static_cast<double>(correct0) / n, static_cast<double>(correct1) / n, flipped1, N));
+    result.summary.push_back(fmt::format("  the answer flips to the alternative on {} of {} prompt(s)", flipped1, N));
     if (from_model)
         result.summary.push_back(fmt::format("  {} prompt(s) lack an answer or alternative: the clean run's top tokens are used",
                                              from_model));
