@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "head_attribution/attribution_metric.hpp"
 #include "headscope/interventions.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sink_redistribution.hpp"
 
 namespace headscope {
 
@@ -40,21 +42,49 @@ Snapshot snapshot(const torch::Tensor& final_logits, const Target& t, int64_t k)
     return s;
 }
 
+// "0,-1" -> {0, -1}; UsageError naming the parameter otherwise.
+Positions parse_positions(const std::string& text) {
+    Positions out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string piece = text.substr(start, comma - start);
+        size_t used = 0;
+        try {
+            out.push_back(std::stoll(piece, &used));
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != piece.size())
+            throw UsageError(fmt::format("head_intervention.sink_positions: '{}' is not a list of positions (e.g. 0 or 0,5)",
+                                         text));
+        start = comma + 1;
+    }
+    return out;
+}
+
 class HeadInterventionAnalysis : public Analysis {
 public:
     std::string id() const override { return "head_intervention"; }
     std::string title() const override { return "Head intervention"; }
     std::string version() const override { return "1.0"; }
     std::string description() const override {
-        return "Zero-ablate or scale chosen heads' outputs (z) and report the change of the answer's probability, the "
+        return "Zero-ablate or scale chosen heads' outputs (z), or move share alpha of their attention on sink "
+               "positions to their other keys (mode=drop_sink), and report the change of the answer's probability, the "
                "logit difference and the top next tokens, per prompt and averaged.";
     }
     std::vector<ParamSpec> parameters() const override {
         return {
             {"heads", ParamType::heads, "", "heads to edit, as layer.head pairs: 1.4,2.0", {}, -1e300, 1e300},
-            {"mode", ParamType::choice, "scale", "scale (z *= scale) or zero (z := 0)", {"scale", "zero"}},
+            {"mode", ParamType::choice, "scale",
+             "scale (z *= scale), zero (z := 0) or drop_sink (move share alpha of the heads' attention on the sink "
+             "positions to their other keys, in proportion)",
+             {"scale", "zero", "drop_sink"}},
             {"scale", ParamType::real, "0", "factor for mode=scale (0 is zero ablation, 1 changes nothing)", {}, -1e6, 1e6},
             {"top_k", ParamType::integer, "5", "next tokens listed before and after", {}, 1, 100},
+            ParamSpec::real("alpha", 1.0, "mode=drop_sink: share of the sink attention moved to the other keys", 0, 1),
+            ParamSpec::text("sink_positions", "0", "mode=drop_sink: key positions treated as sinks, comma-separated "
+                                                   "(negative counts from the end)"),
         };
     }
     Result run(AnalysisContext& ctx) override;
@@ -71,11 +101,12 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
                                          "heads 0..{})",
                                          to_string(h), cfg.n_layers - 1, cfg.n_heads - 1));
     const bool zero = ctx.params.get_text("mode") == "zero";
-    const double factor = zero ? 0.0 : ctx.params.get_real("scale");
+    const bool drop_sink = ctx.params.get_text("mode") == "drop_sink";
+    const double factor = zero ? 0.0 : drop_sink ? ctx.params.get_real("alpha") : ctx.params.get_real("scale");
     const int64_t k = ctx.params.get_int("top_k");
 
     std::vector<HeadIntervention> edits;
-    std::vector<double> grid(static_cast<size_t>(cfg.n_layers * cfg.n_heads), 1.0);
+    std::vector<double> grid(static_cast<size_t>(cfg.n_layers * cfg.n_heads), drop_sink ? 0.0 : 1.0);
     std::vector<std::string> labels;
     for (const auto& h : heads) {
         HeadIntervention e;
@@ -87,9 +118,20 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] = factor;
         labels.push_back(head_label(h.layer, h.head));
     }
-    const std::vector<NamedHook> hooks = head_interventions(edits);
-    const std::string edit_text = zero ? fmt::format("zero-ablating {}", fmt::join(labels, ", "))
-                                       : fmt::format("scaling {} by {:g}", fmt::join(labels, ", "), factor);
+    std::vector<NamedHook> hooks;
+    std::string edit_text;
+    if (drop_sink) {
+        const Positions sinks = parse_positions(ctx.params.get_text("sink_positions"));
+        std::map<int, std::vector<int>> by_layer;
+        for (const auto& h : heads) by_layer[h.layer].push_back(h.head);
+        for (const auto& [layer, list] : by_layer) hooks.push_back(drop_sink_hook(layer, list, factor, sinks));
+        edit_text = fmt::format("moving {:g} of the sink attention (positions {}) of {} to the other keys", factor,
+                                ctx.params.get_text("sink_positions"), fmt::join(labels, ", "));
+    } else {
+        hooks = head_interventions(edits);
+        edit_text = zero ? fmt::format("zero-ablating {}", fmt::join(labels, ", "))
+                         : fmt::format("scaling {} by {:g}", fmt::join(labels, ", "), factor);
+    }
 
     Result result;
     Table per_prompt;
@@ -146,8 +188,9 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
 
     HeadGrid g;
     g.key = "head_factor";
-    g.title = "Factor applied to each head's z";
-    g.description = "1 for heads left alone; the scale (0 for zero ablation) for the edited heads.";
+    g.title = drop_sink ? "Share of sink attention moved" : "Factor applied to each head's z";
+    g.description = drop_sink ? "0 for heads left alone; alpha for the heads whose sink attention is redistributed."
+                              : "1 for heads left alone; the scale (0 for zero ablation) for the edited heads.";
     g.layers = cfg.n_layers;
     g.heads = cfg.n_heads;
     g.values = std::move(grid);
