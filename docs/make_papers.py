@@ -361,8 +361,10 @@ def generate(runner):
             md += [s["text"], "", "```sh", " ".join(argv), "```", ""]
             missing = [n for n in s["needs"] if not runner.available(n)]
             if missing or any(re.search(r"\{\w+\}", a) for a in argv):
-                what = ", ".join(missing) if missing else "an earlier step"
-                md += [f"*Not yet available: `headscope analyses` does not list {what}.*", ""]
+                if missing:
+                    md += [f"*Not yet available: `headscope analyses` does not list {', '.join(missing)}.*", ""]
+                else:
+                    md += ["*Not yet available: it needs the head found by an earlier step.*", ""]
                 continue
             stdout = runner.run(argv)
             for key, pattern in s["capture"].items():

@@ -189,7 +189,11 @@ Result CorpusInfluence::run(AnalysisContext& ctx) {
         if (h.layer < 0 || h.layer >= L || h.head < 0 || h.head >= H)
             throw UsageError(fmt::format("corpus_influence.heads: head {} does not exist (layers 0..{}, heads 0..{})",
                                          head_label(h), L - 1, H - 1));
-        edits.push_back(HeadIntervention{h.layer, h.head, InterventionMode::zero});
+        HeadIntervention zero;
+        zero.layer = h.layer;
+        zero.head = h.head;
+        zero.mode = InterventionMode::zero;
+        edits.push_back(zero);
         mask_grid[static_cast<size_t>(h.layer * H + h.head)] = 1.0;
         labels.push_back(head_label(h));
     }
