@@ -16,6 +16,7 @@
 #include "headscope/interventions.hpp"
 #include "headscope/session.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sink_redistribution.hpp"
 
 namespace headscope {
 
@@ -54,25 +55,52 @@ Snapshot snapshot(const torch::Tensor& final_logits, const Target& t, int64_t k)
     return s;
 }
 
+// "0,-1" -> {0, -1}; UsageError naming the parameter otherwise.
+Positions parse_positions(const std::string& text) {
+    Positions out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string piece = text.substr(start, comma - start);
+        size_t used = 0;
+        try {
+            out.push_back(std::stoll(piece, &used));
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != piece.size())
+            throw UsageError(fmt::format("head_intervention.sink_positions: '{}' is not a list of positions (e.g. 0 or 0,5)",
+                                         text));
+        start = comma + 1;
+    }
+    return out;
+}
+
 class HeadInterventionAnalysis : public Analysis {
 public:
     std::string id() const override { return "head_intervention"; }
     std::string title() const override { return "Head intervention"; }
     std::string version() const override { return "1.0"; }
     std::string description() const override {
-        return "Zero-ablate or scale chosen heads' outputs (z), or scale them along their top-r OV singular directions "
-               "only (mode=channel, the Talking-Heads channel edit), and report the change of the answer's "
-               "probability, the logit difference, the accuracy (top-1 is the answer) and the top next tokens, per "
-               "prompt and averaged.";
+        return "Zero-ablate or scale chosen heads' outputs (z), scale them along their top-r OV singular directions "
+               "only (mode=channel, the Talking-Heads channel edit), move share alpha of their attention on sink "
+               "positions to their other keys (mode=drop_sink), or apply any --intervene edit, and report the change of "
+               "the answer's probability, the logit difference, the KL, the accuracy (top-1 is the answer) and the top "
+               "next tokens, per prompt and averaged.";
     }
     std::vector<ParamSpec> parameters() const override {
         return {
             ParamSpec::heads("heads", "", "heads to edit: L1H4,L2H0 (1.4 and 1:4 work too)"),
-            ParamSpec::choice("mode", "scale", {"scale", "zero", "channel"},
-                              "scale (z *= scale), zero (z := 0) or channel (the output along the top channel_rank OV "
-                              "singular directions *= scale)"),
-            ParamSpec::real("scale", 0.0, "factor for mode=scale (0 is zero ablation, 1 changes nothing)", -1e6, 1e6),
+            ParamSpec::choice("mode", "scale", {"scale", "zero", "channel", "drop_sink"},
+                              "scale (z *= scale), zero (z := 0), channel (the output along the top channel_rank OV "
+                              "singular directions *= scale) or drop_sink (move share alpha of the heads' attention on "
+                              "the sink positions to their other keys, in proportion)"),
+            ParamSpec::real("scale", 0.0, "factor for mode=scale and mode=channel (0 is zero ablation, 1 changes nothing)",
+                            -1e6, 1e6),
             ParamSpec::integer("channel_rank", 1, "mode=channel: OV singular directions (channels) scaled", 1, 1e6),
+            ParamSpec::real("alpha", 1.0, "mode=drop_sink: share of the sink attention moved to the other keys", 0, 1),
+            ParamSpec::text("sink_positions", "0",
+                            "mode=drop_sink: key positions treated as sinks, comma-separated (negative counts from the end)"),
             ParamSpec::text("edit", "",
                             "instead of mode/scale: one edit for every chosen head, as in --intervene: zero, scale:F, "
                             "pattern:uniform|identity|previous|head:L2H5[@ALPHA]"),
@@ -94,13 +122,15 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
                                          to_string(h), cfg.n_layers - 1, cfg.n_heads - 1));
     const bool zero = ctx.params.get_text("mode") == "zero";
     const bool channel = ctx.params.get_text("mode") == "channel";
+    const bool drop_sink = ctx.params.get_text("mode") == "drop_sink";
     const int64_t channel_rank = ctx.params.get_int("channel_rank");
-    const double factor = zero ? 0.0 : ctx.params.get_real("scale");
+    const double factor = zero ? 0.0 : drop_sink ? ctx.params.get_real("alpha") : ctx.params.get_real("scale");
     const std::string edit_param = ctx.params.get_text("edit");
     const int64_t k = ctx.params.get_int("top_k");
+    const bool sink_grid = drop_sink && edit_param.empty();
 
     std::vector<HeadEdit> edits;
-    std::vector<double> grid(static_cast<size_t>(cfg.n_layers * cfg.n_heads), 1.0);
+    std::vector<double> grid(static_cast<size_t>(cfg.n_layers * cfg.n_heads), sink_grid ? 0.0 : 1.0);
     std::vector<std::string> labels;
     for (const auto& h : heads) {
         HeadEdit e;
@@ -121,22 +151,30 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         labels.push_back(to_string(e));
     }
     std::vector<NamedHook> hooks;
-    if (channel && edit_param.empty()) {
-        std::map<int, std::vector<int>> by_layer;
-        for (const auto& h : heads) by_layer[h.layer].push_back(h.head);
+    std::map<int, std::vector<int>> by_layer;
+    for (const auto& h : heads) by_layer[h.layer].push_back(h.head);
+    std::string edit_text;
+    if (!edit_param.empty()) {
+        hooks = edit_hooks(edits, cfg.n_layers, cfg.n_heads);
+        edit_text = fmt::format("editing {}", fmt::join(labels, ", "));
+    } else if (channel) {
         ChannelEditOptions options;
         options.scale = factor;
         options.rank = channel_rank;
         for (const auto& [layer, list] : by_layer) hooks.push_back(channel_edit_hook(ctx.model, layer, list, options));
+        edit_text = fmt::format("scaling {} by {:g} along the top {} OV singular direction(s)",
+                                fmt::join(heads_text(heads), ", "), factor, channel_rank);
+    } else if (drop_sink) {
+        const Positions sinks = parse_positions(ctx.params.get_text("sink_positions"));
+        for (const auto& [layer, list] : by_layer) hooks.push_back(drop_sink_hook(layer, list, factor, sinks));
+        for (const auto& h : heads) grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] = factor;
+        edit_text = fmt::format("moving {:g} of the sink attention (positions {}) of {} to the other keys", factor,
+                                ctx.params.get_text("sink_positions"), fmt::join(heads_text(heads), ", "));
     } else {
         hooks = edit_hooks(edits, cfg.n_layers, cfg.n_heads);
+        edit_text = zero ? fmt::format("zero-ablating {}", fmt::join(heads_text(heads), ", "))
+                         : fmt::format("scaling {} by {:g}", fmt::join(heads_text(heads), ", "), factor);
     }
-    const std::string edit_text =
-        !edit_param.empty() ? fmt::format("editing {}", fmt::join(labels, ", "))
-        : zero              ? fmt::format("zero-ablating {}", fmt::join(heads_text(heads), ", "))
-        : channel           ? fmt::format("scaling {} by {:g} along the top {} OV singular direction(s)",
-                                          fmt::join(heads_text(heads), ", "), factor, channel_rank)
-                            : fmt::format("scaling {} by {:g}", fmt::join(heads_text(heads), ", "), factor);
 
     Result result;
     Table per_prompt;
@@ -197,10 +235,11 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
 
     HeadGrid g;
     g.key = "head_factor";
-    g.title = "Factor applied to each head";
-    g.description = "1 for heads left alone; the scale of z (0 for zero ablation) for z edits; with mode=channel the factor "
-                    "on the top OV singular directions only; 1 − strength (the share of its own attention kept) for pattern "
-                    "edits.";
+    g.title = sink_grid ? "Share of sink attention moved" : "Factor applied to each head";
+    g.description = sink_grid ? "0 for heads left alone; alpha for the heads whose sink attention is redistributed."
+                              : "1 for heads left alone; the scale of z (0 for zero ablation) for z edits; with "
+                                "mode=channel the factor on the top OV singular directions only; 1 − strength (the share "
+                                "of its own attention kept) for pattern edits.";
     g.layers = cfg.n_layers;
     g.heads = cfg.n_heads;
     g.values = std::move(grid);

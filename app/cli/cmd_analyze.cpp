@@ -2,6 +2,7 @@
 //                   [--set ID.param=value]... --out results.h5
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -106,6 +107,18 @@ void run_analyze(const AnalyzeOptions& o) {
         }
     }
     if (requests.empty()) throw UsageError("--analysis: name at least one analysis (see 'headscope analyses')");
+    // An analysis that declares a "checkpoint" parameter keeps its partial work next to --out, so
+    // the same command run again resumes it (e.g. corpus_influence).
+    for (auto& r : requests) {
+        const auto& specs = setup.registry.info(r.id).parameters;
+        const bool declares = std::any_of(specs.begin(), specs.end(), [](const ParamSpec& p) { return p.name == "checkpoint"; });
+        if (declares && !r.parameters.count("checkpoint")) {
+            const std::string stem = o.out.size() > 3 && o.out.compare(o.out.size() - 3, 3, ".h5") == 0
+                                         ? o.out.substr(0, o.out.size() - 3)
+                                         : o.out;
+            r.parameters["checkpoint"] = stem + "." + r.id + ".checkpoint.jsonl";
+        }
+    }
     for (const auto& [id, params] : settings) {
         bool used = false;
         for (const auto& r : requests) used |= r.id == id;
@@ -184,7 +197,8 @@ void register_analyze(CLI::App& app) {
         ->required();
     cmd->add_option("--set", opts->settings, "a parameter: ID.PARAM=VALUE (repeatable)");
     cmd->add_option("--plugin-dir", opts->plugin_dirs, "also load plugins from DIR (repeatable)");
-    cmd->add_option("--out,-o", opts->out, "results file (.h5), rewritten atomically after each analysis")->required();
+    cmd->add_option("--out,-o", opts->out, "results file (.h5), rewritten atomically after each analysis; analyses with a checkpoint "
+                    "(corpus_influence) keep it as OUT.<id>.checkpoint.jsonl and resume from it")->required();
     cmd->add_option("--report", opts->report, "also write a self-contained HTML report");
     cmd->add_option("--pdf", opts->pdf, "also write a PDF report");
     cmd->add_option("--top", opts->top, "heads listed per head grid in the summary")->capture_default_str();
