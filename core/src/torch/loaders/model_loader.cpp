@@ -7,6 +7,7 @@
 
 #include "headscope/error.hpp"
 #include "headscope/formats/gguf_file.hpp"
+#include "headscope/formats/gguf_tokenizer.hpp"
 #include "headscope/formats/llama2c_file.hpp"
 #include "loaders/hf_model.hpp"
 #include "loaders/llama_family.hpp"
@@ -75,7 +76,7 @@ LoadedModel load_gguf(const std::string& path, const LoadOptions& options) {
     out.format = ModelFormat::gguf;
     out.path = path;
     out.tokenizer_path = path;
-    out.tokenizer = make_sentencepiece_tokenizer(gguf_vocabulary(file));
+    out.tokenizer = gguf_tokenizer(file);
     if (out.tokenizer->vocab_size() != config.d_vocab)
         throw FormatError(path, fmt::format("the embedded vocabulary has {} tokens but token_embd.weight has {} rows",
                                             out.tokenizer->vocab_size(), config.d_vocab));
