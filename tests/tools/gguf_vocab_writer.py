@@ -8,12 +8,13 @@ Face tokenizer.json, the way llama.cpp's converter lays out a byte-level BPE ("g
               5 unused (the padding ids),
   merges      "left right" strings in rank order,
   pre         the pre-tokenizer name given on the command line (llama-bpe, qwen2, gpt-2, ...),
-  bos/eos     ids of tokenizer_config.json's bos_token/eos_token beside tokenizer.json, if any.
+  bos/eos     --bos-id/--eos-id when given (llama.cpp takes them from config.json), else the ids of
+              tokenizer_config.json's bos_token/eos_token beside tokenizer.json, if any.
 
 The GGUF encoding is gguf_writer.py's (written from the GGUF specification); one small f32
 tensor makes it a complete file. Independent of headscope's C++ code.
 
-Usage: gguf_vocab_writer.py --tokenizer tokenizer.json --pre NAME --out model.gguf
+Usage: gguf_vocab_writer.py --tokenizer tokenizer.json --pre NAME --out model.gguf [--bos-id N --eos-id N]
 """
 import argparse
 import json
@@ -62,8 +63,12 @@ def convert(tokenizer_path):
     return tokens, types, merges, special
 
 
-def write(tokenizer_path, pre, out_path):
+def write(tokenizer_path, pre, out_path, bos_id=None, eos_id=None):
     tokens, types, merges, special = convert(tokenizer_path)
+    if bos_id is not None:
+        special["bos_token"] = bos_id
+    if eos_id is not None:
+        special["eos_token"] = eos_id
     kv = [("general.architecture", gw.STRING, "llama"),
           ("tokenizer.ggml.model", gw.STRING, "gpt2"),
           ("tokenizer.ggml.tokens", gw.ARRAY, (gw.STRING, tokens)),
@@ -92,8 +97,10 @@ def main():
     parser.add_argument("--tokenizer", required=True)
     parser.add_argument("--pre", default="", help="tokenizer.ggml.pre (omitted when empty)")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--bos-id", type=int)
+    parser.add_argument("--eos-id", type=int)
     args = parser.parse_args()
-    write(args.tokenizer, args.pre, args.out)
+    write(args.tokenizer, args.pre, args.out, args.bos_id, args.eos_id)
 
 
 if __name__ == "__main__":

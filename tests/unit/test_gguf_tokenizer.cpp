@@ -40,10 +40,12 @@ std::vector<std::string> hard_strings() {
 }
 
 std::string write_vocab_gguf(const test::TempDir& tmp, const std::string& tokenizer_json, const std::string& pre,
-                             const std::string& name) {
+                             const std::string& name, std::vector<std::string> extra = {}) {
     const std::string out = tmp.file(name + ".gguf");
-    auto r = test::run_command({test::python(), test::source_dir() + "/tests/tools/gguf_vocab_writer.py",
-                                "--tokenizer", tokenizer_json, "--pre", pre, "--out", out});
+    std::vector<std::string> argv{test::python(), test::source_dir() + "/tests/tools/gguf_vocab_writer.py",
+                                  "--tokenizer", tokenizer_json, "--pre", pre, "--out", out};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = test::run_command(argv);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return out;
@@ -77,7 +79,8 @@ TEST_CASE("GGUF gpt2 vocabulary: GPT-2 tokenizes as its tokenizer.json", "[gguf]
     const auto json = load_hf_tokenizer(json_path);
     for (const char* pre : {"gpt-2", ""}) {  // no tokenizer.ggml.pre: llama.cpp's default split
         INFO("tokenizer.ggml.pre = '" << pre << "'");
-        GgufFile file(write_vocab_gguf(tmp, json_path, pre, "gpt2"));
+        // GPT-2's config.json names <|endoftext|> as BOS and EOS; the converter copies them.
+        GgufFile file(write_vocab_gguf(tmp, json_path, pre, "gpt2", {"--bos-id", "50256", "--eos-id", "50256"}));
         const auto gguf = gguf_tokenizer(file);
         CHECK(gguf->encode("Hello world", false).ids == std::vector<int32_t>{15496, 995});
         if (std::string(pre) == "gpt-2") check_same_tokenization(*json, *gguf);

@@ -5,7 +5,6 @@
 #include "headscope/formats/gguf_tokenizer.hpp"
 
 #include <climits>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
