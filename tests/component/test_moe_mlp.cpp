@@ -1,9 +1,11 @@
 // The sparse MoE MLP component against tests/reference/moe_reference.py (float64 numpy, dense
 // all-experts formulation of the HF Mixtral / Qwen2-MoE / Qwen3-MoE / OLMoE blocks).
+// torch/torch.h first: glog (pulled in by torch) defines CHECK too, and Catch's must win.
+#include <torch/torch.h>
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <cstring>
 
