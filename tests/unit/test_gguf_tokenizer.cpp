@@ -154,3 +154,20 @@ TEST_CASE("GGUF gpt2 vocabulary: malformed metadata is named", "[gguf][gguf_toke
     CHECK_THROWS_WITH(gguf_tokenizer(unknown_model),
                       Catch::Contains("tokenizer.ggml.model is 'bert'") && Catch::Contains("gpt2 (byte-level BPE)"));
 }
+
+TEST_CASE("GGUF llama vocabulary: stories260K tokenizes as its llama2.c tokenizer.bin", "[gguf][gguf_tokenizer]") {
+    // The llama2.c tokenizer is checked against an independent re-implementation of run.c's
+    // encode in test_sentencepiece_tokenizer.cpp; the GGUF holds the same vocabulary.
+    GgufFile file(test::stories_gguf());
+    const auto gguf = gguf_tokenizer(file);
+    const auto bin = make_sentencepiece_tokenizer(read_llama2c_vocabulary(test::stories_tokenizer(), 512));
+    REQUIRE(gguf->vocab_size() == 512);
+    CHECK(gguf->bos_id() == 1);
+    CHECK(gguf->eos_id() == 2);
+    for (const std::string& s : hard_strings()) {
+        INFO("text: '" << s << "'");
+        CHECK(gguf->encode(s, true).ids == bin->encode(s, true).ids);
+        const Encoding e = gguf->encode(s, false);
+        CHECK(gguf->decode(e.ids) == bin->decode(e.ids));
+    }
+}
