@@ -10,6 +10,7 @@ packages=(
   python3-torch python3-numpy python3-h5py
   xvfb xauth
   poppler-utils libxml2-utils
+  npm
 )
 
 sudo_cmd=()
