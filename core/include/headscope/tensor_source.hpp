@@ -13,7 +13,7 @@
 namespace headscope {
 
 // Storage type of a tensor inside a file.
-enum class StorageType { f32, f16, bf16, q8_0, q4_0 };
+enum class StorageType { f32, f16, bf16, q8_0, q4_0, q4_K, q6_K };
 const char* to_string(StorageType t);
 
 struct TensorInfo {

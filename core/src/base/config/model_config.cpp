@@ -66,6 +66,8 @@ const char* to_string(StorageType t) {
         case StorageType::bf16: return "bf16";
         case StorageType::q8_0: return "q8_0";
         case StorageType::q4_0: return "q4_0";
+        case StorageType::q4_K: return "q4_K";
+        case StorageType::q6_K: return "q6_K";
     }
     return "?";
 }

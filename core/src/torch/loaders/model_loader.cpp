@@ -8,6 +8,7 @@
 
 #include "headscope/error.hpp"
 #include "headscope/formats/gguf_file.hpp"
+#include "headscope/formats/gguf_tokenizer.hpp"
 #include "headscope/formats/llama2c_file.hpp"
 #include "headscope/formats/safetensors_file.hpp"
 #include "loaders/hf_model.hpp"
@@ -102,7 +103,7 @@ std::shared_ptr<const Tokenizer> tokenizer_of(const Prepared* p, const std::stri
             const auto* file = p ? dynamic_cast<const GgufFile*>(p->source.get()) : nullptr;
             if (!file) file = (own = std::make_unique<GgufFile>(path)).get();
             *resolved = path;
-            auto tokenizer = make_sentencepiece_tokenizer(gguf_vocabulary(*file));
+            auto tokenizer = gguf_tokenizer(*file);
             const int64_t rows = gguf_model_config(*file).d_vocab;
             if (tokenizer->vocab_size() != rows)
                 throw FormatError(path, fmt::format("the embedded vocabulary has {} tokens but token_embd.weight has {} rows",

@@ -65,7 +65,8 @@ void check_model_type(const Json& model, const JsonReader& reader) {
 }  // namespace
 
 HfTokenizer::HfTokenizer(const Json& root, const std::string& file,
-                         const std::string& tokenizer_config_path)
+                         const std::string& tokenizer_config_path,
+                         std::optional<SpecialTokenIds> fixed_special)
     : file_(file) {
     const JsonReader reader(file);
     if (!root.is_object()) {
@@ -113,7 +114,8 @@ HfTokenizer::HfTokenizer(const Json& root, const std::string& file,
         if (const AddedToken* t = added_->find_by_content(text)) return t->id;
         return model_->token_to_id(text);
     };
-    const SpecialTokenIds special = find_special_token_ids(root, lookup, tokenizer_config_path);
+    const SpecialTokenIds special =
+        fixed_special ? *fixed_special : find_special_token_ids(root, lookup, tokenizer_config_path);
     const auto valid = [this](int32_t id) {
         return id >= 0 && id < vocab_size() && kinds_[static_cast<size_t>(id)] != PieceKind::none
                    ? id
