@@ -103,7 +103,7 @@ public:
                             "mode=drop_sink: key positions treated as sinks, comma-separated (negative counts from the end)"),
             ParamSpec::text("edit", "",
                             "instead of mode/scale: one edit for every chosen head, as in --intervene: zero, scale:F, "
-                            "pattern:uniform|identity|previous|head:L2H5[@ALPHA]"),
+                            "pattern:uniform|identity|previous|head:L2H5[@ALPHA], channel:F[@RANK], drop_sink[:ALPHA]"),
             ParamSpec::integer("top_k", 5, "next tokens listed before and after", 1, 100),
         };
     }
@@ -147,7 +147,9 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
         }
         edits.push_back(e);
         grid[static_cast<size_t>(h.layer * cfg.n_heads + h.head)] =
-            e.kind == EditKind::zero ? 0.0 : e.kind == EditKind::scale ? e.value : 1.0 - e.value;
+            e.kind == EditKind::zero                                   ? 0.0
+            : e.kind == EditKind::scale || e.kind == EditKind::channel ? e.value
+                                                                       : 1.0 - e.value;
         labels.push_back(to_string(e));
     }
     std::vector<NamedHook> hooks;
@@ -155,7 +157,7 @@ Result HeadInterventionAnalysis::run(AnalysisContext& ctx) {
     for (const auto& h : heads) by_layer[h.layer].push_back(h.head);
     std::string edit_text;
     if (!edit_param.empty()) {
-        hooks = edit_hooks(edits, cfg.n_layers, cfg.n_heads);
+        hooks = edit_hooks(edits, ctx.model);
         edit_text = fmt::format("editing {}", fmt::join(labels, ", "));
     } else if (channel) {
         ChannelEditOptions options;

@@ -69,6 +69,10 @@ SearchEdit parse_search_edit(const std::string& text) {
                                      "previous[@A] or pattern:TARGET[@A])",
                                      text, err.what()));
     }
+    if (e.edit.kind == EditKind::channel || e.edit.kind == EditKind::drop_sink)
+        throw UsageError(fmt::format("head_search.edit '{}': channel and drop_sink edits are not searched yet; use zero, "
+                                     "mean, scale:F or a pattern edit",
+                                     text));
     if (e.edit.kind == EditKind::pattern && e.edit.target == PatternTarget::head)
         throw UsageError("head_search.edit: pattern:head edits are not searched (each head would need its own source)");
     return e;

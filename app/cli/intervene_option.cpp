@@ -8,14 +8,14 @@ namespace headscope::cli {
 
 void add_intervene_option(CLI::App& command, InterveneOptions& options) {
     command.add_option("--intervene", options.specs,
-                       "edit a head: HEAD=zero | HEAD=scale:F | HEAD=pattern:uniform|identity|previous|head:L2H5[@ALPHA] "
-                       "(repeatable), e.g. L1H4=zero");
+                       "edit a head: HEAD=zero | HEAD=scale:F | HEAD=pattern:uniform|identity|previous|head:L2H5[@ALPHA] | "
+                       "HEAD=channel:F[@RANK] | HEAD=drop_sink[:ALPHA] (repeatable), e.g. L1H4=zero");
 }
 
 std::vector<HeadEdit> parsed_edits(const InterveneOptions& options) { return parse_head_edits(options.specs); }
 
 std::vector<NamedHook> intervention_hooks(const InterveneOptions& options, const HookedTransformer& model) {
-    return edit_hooks(parsed_edits(options), model.config().n_layers, model.config().n_heads);
+    return edit_hooks(parsed_edits(options), model);
 }
 
 HookScope apply_interventions(const InterveneOptions& options, HookedTransformer& model) {

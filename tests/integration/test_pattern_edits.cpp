@@ -7,10 +7,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "headscope/channel_edit.hpp"
 #include "headscope/error.hpp"
 #include "headscope/hook_names.hpp"
 #include "headscope/interventions.hpp"
 #include "headscope/model_loader.hpp"
+#include "headscope/sink_redistribution.hpp"
 #include "support/reference.hpp"
 #include "support/test_support.hpp"
 
@@ -123,4 +125,31 @@ TEST_CASE("pattern edits match the independent numpy forward", "[interventions][
         CHECK(max_diff(got, want) < 1e-4);
         CHECK(max_diff(m.model->forward(tokens)[0], want) > 1e-3);  // the edit matters
     }
+}
+
+// The --intervene spellings of the Talking-Heads channel edit and sink redistribution are the
+// same hooks as channel_edit_hook / drop_sink_hook (each checked against numpy in
+// test_analysis_talking_heads.cpp and test_sink_redistribution.cpp), and they change the logits.
+TEST_CASE("channel and drop_sink edits through edit_hooks equal their hook factories", "[interventions][channel_edit][drop_sink]") {
+    LoadedModel m = stories();
+    HookedTransformer& model = *m.model;
+    torch::NoGradGuard no_grad;
+    auto ids = m.tokenizer->encode(kPrompt, true).ids;
+    torch::Tensor tokens = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kLong).unsqueeze(0);
+    const torch::Tensor clean = model.forward(tokens);
+
+    ChannelEditOptions options;
+    options.scale = 3.0;
+    options.rank = 2;
+    const torch::Tensor channel = model.run_with_hooks(tokens, edit_hooks({parse_head_edit("L2H3=channel:3@2")}, model));
+    CHECK(max_diff(channel, model.run_with_hooks(tokens, {channel_edit_hook(model, 2, {3}, options)})) < 1e-6);
+    CHECK(max_diff(channel, clean) > 1e-3);
+
+    const torch::Tensor sink = model.run_with_hooks(tokens, edit_hooks({parse_head_edit("L1H0=drop_sink:0.5")}, model));
+    CHECK(max_diff(sink, model.run_with_hooks(tokens, {drop_sink_hook(1, {0}, 0.5, {0})})) < 1e-6);
+    CHECK(max_diff(sink, clean) > 1e-4);
+
+    // Without the model a channel edit cannot be built: a clear refusal, not a crash.
+    CHECK_THROWS_AS(edit_hooks({parse_head_edit("L2H3=channel:3")}, model.config().n_layers, model.config().n_heads),
+                    UsageError);
 }

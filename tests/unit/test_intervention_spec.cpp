@@ -47,13 +47,25 @@ TEST_CASE("intervention specs parse into structured edits", "[intervention_spec]
     CHECK(copy.source == HeadRef{2, 5});
     CHECK(copy.value == 0.25);
 
+    HeadEdit ch = parse_head_edit("L1H3=channel:2@3");
+    CHECK(ch.kind == EditKind::channel);
+    CHECK(ch.value == 2.0);
+    CHECK(ch.rank == 3);
+    CHECK(parse_head_edit("L1H3=channel:0.5").rank == 1);
+
+    HeadEdit ds = parse_head_edit("L1H0=drop_sink");
+    CHECK(ds.kind == EditKind::drop_sink);
+    CHECK(ds.value == 1.0);
+    CHECK(parse_head_edit("L1H0=drop_sink:0.25").value == 0.25);
+
     CHECK(parse_head_edit("L1H4=ablate").kind == EditKind::zero);
     CHECK(parse_head_edit("L2H0=scale:-2e-1").value == Approx(-0.2));
 }
 
 TEST_CASE("canonical text round-trips", "[intervention_spec]") {
     for (const std::string spec : {"L1H4=zero", "L2H0=scale:1.5", "L0H3=pattern:identity@0.5", "L3H1=pattern:head:L2H5@1",
-                                   "L0H1=pattern:uniform@0.125", "L4H7=pattern:previous@1"}) {
+                                   "L0H1=pattern:uniform@0.125", "L4H7=pattern:previous@1", "L1H3=channel:2@2",
+                                   "L1H0=drop_sink:0.5"}) {
         INFO(spec);
         CHECK(to_string(parse_head_edit(spec)) == spec);
     }
@@ -73,7 +85,9 @@ TEST_CASE("bad specs name the problem and show the grammar", "[intervention_spec
                          Case{"L1H4=pattern", "needs a target"}, Case{"L1H4=pattern:diagonal", "unknown pattern target"},
                          Case{"L1H4=pattern:uniform@1.5", "in [0, 1]"}, Case{"L1H4=pattern:uniform@x", "in [0, 1]"},
                          Case{"L1H4=pattern:head", "needs a head"}, Case{"L1H4=pattern:head:Q", "is not a head"},
-                         Case{"L1H4=pattern:identity:2", "takes no argument"}}) {
+                         Case{"L1H4=pattern:identity:2", "takes no argument"}, Case{"L1H4=channel", "finite factor"},
+                         Case{"L1H4=channel:2@0", "whole number"}, Case{"L1H4=channel:2@1.5", "whole number"},
+                         Case{"L1H4=drop_sink:2", "in [0, 1]"}, Case{"L1H4=drop_sink:x", "in [0, 1]"}}) {
         const std::string err = error_of(c.spec);
         INFO(c.spec << " -> " << err);
         CHECK(err.find(c.spec) != std::string::npos);

@@ -6,6 +6,10 @@
 //   EDIT     := "zero"                               z := 0
 //             | "scale:" FACTOR                      z *= FACTOR
 //             | "pattern:" TARGET ["@" ALPHA]        A' = (1-α)·A + α·target, α in [0, 1] (default 1)
+//             | "channel:" FACTOR ["@" RANK]         the output along the top RANK OV singular directions
+//                                                    *= FACTOR (RANK defaults to 1; channel_edit.hpp)
+//             | "drop_sink" [":" ALPHA]              share α (default 1) of the attention on the first
+//                                                    token moves to the other keys (sink_redistribution.hpp)
 //   TARGET   := "uniform" | "identity" | "previous" | "head:" HEAD
 //
 // Extension point: a new edit kind is one EditKind (or PatternTarget) value, one entry in the
@@ -25,6 +29,8 @@ enum class EditKind {
     zero,     // the head's z := 0
     scale,    // the head's z *= value
     pattern,  // the head's hook_pattern moves toward a target pattern with strength value
+    channel,  // the head's output along its top `rank` OV singular directions *= value
+    drop_sink,  // share value of the head's attention on the first token moves to its other keys
 };
 
 enum class PatternTarget {
@@ -37,7 +43,8 @@ enum class PatternTarget {
 struct HeadEdit {
     HeadRef head;
     EditKind kind = EditKind::zero;
-    double value = 0.0;  // scale: the factor; pattern: the strength α in [0, 1]
+    double value = 0.0;  // scale, channel: the factor; pattern, drop_sink: the strength α in [0, 1]
+    int rank = 1;        // channel only: OV singular directions edited
     PatternTarget target = PatternTarget::uniform;  // pattern only
     HeadRef source;                                 // pattern:head only
 };

@@ -21,6 +21,8 @@
 
 namespace headscope {
 
+class HookedTransformer;
+
 enum class InterventionMode {
     zero,   // z of the head := 0
     scale,  // z of the head *= factor
@@ -85,6 +87,8 @@ NamedHook pattern_heads_hook(int layer, const std::vector<int>& heads, PatternTa
 // the model's layers and heads (UsageError naming the edit). pattern:head:LxHy copies the source
 // head's pattern as the same forward pass computed it (before edits at its layer); the source
 // must be in the same or an earlier layer. Edits of one layer apply in the given order.
+// channel edits read the model's weights: the first form refuses them (UsageError).
 std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, int n_layers, int n_heads);
+std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, const HookedTransformer& model);
 
 }  // namespace headscope

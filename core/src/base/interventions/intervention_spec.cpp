@@ -82,6 +82,28 @@ std::string parse_pattern(std::string_view arg, bool has_arg, HeadEdit& e) {
     return fmt::format("unknown pattern target '{}' (expected uniform, identity, previous or head:<head>)", std::string(name));
 }
 
+std::string parse_channel(std::string_view arg, bool has_arg, HeadEdit& e) {
+    const char* usage = "channel needs a finite factor and optionally a rank, e.g. channel:2 or channel:0.5@3";
+    if (!has_arg) return usage;
+    const size_t at = arg.rfind('@');
+    if (!parse_number(arg.substr(0, at), e.value)) return usage;
+    e.rank = 1;
+    if (at != std::string_view::npos) {
+        double r = 0;
+        if (!parse_number(arg.substr(at + 1), r) || r < 1 || r > 1e6 || r != std::floor(r))
+            return fmt::format("the rank after '@' must be a whole number >= 1, got '{}'", std::string(arg.substr(at + 1)));
+        e.rank = static_cast<int>(r);
+    }
+    return "";
+}
+
+std::string parse_drop_sink(std::string_view arg, bool has_arg, HeadEdit& e) {
+    e.value = 1.0;
+    if (has_arg && (!parse_number(arg, e.value) || e.value < 0.0 || e.value > 1.0))
+        return fmt::format("drop_sink's share must be a number in [0, 1], got '{}' (e.g. drop_sink:0.5)", std::string(arg));
+    return "";
+}
+
 struct KindEntry {
     const char* name;
     EditKind kind;
@@ -93,6 +115,8 @@ constexpr KindEntry kEditKinds[] = {
     {"ablate", EditKind::zero, parse_zero},
     {"scale", EditKind::scale, parse_scale},
     {"pattern", EditKind::pattern, parse_pattern},
+    {"channel", EditKind::channel, parse_channel},
+    {"drop_sink", EditKind::drop_sink, parse_drop_sink},
 };
 
 }  // namespace
@@ -102,6 +126,8 @@ const char* to_string(EditKind kind) {
         case EditKind::zero: return "zero";
         case EditKind::scale: return "scale";
         case EditKind::pattern: return "pattern";
+        case EditKind::channel: return "channel";
+        case EditKind::drop_sink: return "drop_sink";
     }
     return "?";
 }
@@ -124,6 +150,8 @@ std::string to_string(const HeadEdit& e) {
         case EditKind::pattern:
             return fmt::format("{}=pattern:{}{}@{:g}", head, to_string(e.target),
                                e.target == PatternTarget::head ? ":" + head_label(e.source) : std::string(), e.value);
+        case EditKind::channel: return fmt::format("{}=channel:{:g}@{}", head, e.value, e.rank);
+        case EditKind::drop_sink: return fmt::format("{}=drop_sink:{:g}", head, e.value);
     }
     return head;
 }
@@ -135,7 +163,11 @@ std::string intervention_grammar() {
            "  pattern:TARGET[@ALPHA]    the head's attention A' = (1-ALPHA)*A + ALPHA*TARGET, ALPHA in [0, 1] "
            "(default 1),\n"
            "                            TARGET = uniform | identity | previous | head:L2H5, e.g. "
-           "L0H3=pattern:identity@0.5";
+           "L0H3=pattern:identity@0.5\n"
+           "  channel:FACTOR[@RANK]     the output along the top RANK (default 1) OV singular directions *= FACTOR,\n"
+           "                            e.g. L1H3=channel:2@2\n"
+           "  drop_sink[:ALPHA]         share ALPHA (default 1) of the attention on the first token moves to the\n"
+           "                            other keys, e.g. L1H0=drop_sink:0.5";
 }
 
 HeadEdit parse_edit(const HeadRef& head, std::string_view text) {
@@ -152,7 +184,7 @@ HeadEdit parse_edit(const HeadRef& head, std::string_view text) {
         if (!problem.empty()) throw UsageError(problem);
         return e;
     }
-    throw UsageError(fmt::format("unknown edit '{}' (expected zero, scale:FACTOR or pattern:TARGET[@ALPHA])", std::string(name)));
+    throw UsageError(fmt::format("unknown edit '{}' (expected zero, scale:FACTOR, pattern:TARGET[@ALPHA], channel:FACTOR[@RANK] or drop_sink[:ALPHA])", std::string(name)));
 }
 
 HeadEdit parse_head_edit(std::string_view spec) {

@@ -9,7 +9,10 @@
 
 #include "headscope/error.hpp"
 #include "headscope/hook_names.hpp"
+#include "headscope/channel_edit.hpp"
+#include "headscope/hooked_transformer.hpp"
 #include "headscope/interventions.hpp"
+#include "headscope/sink_redistribution.hpp"
 
 namespace headscope {
 
@@ -74,8 +77,11 @@ NamedHook pattern_heads_hook(int layer, const std::vector<int>& heads, PatternTa
             }};
 }
 
-std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, int n_layers, int n_heads) {
+namespace {
+std::vector<NamedHook> make_edit_hooks(const std::vector<HeadEdit>& edits, int n_layers, int n_heads,
+                                       const HookedTransformer* model) {
     std::vector<HeadIntervention> z_edits;
+    std::vector<NamedHook> weight_hooks;  // channel and drop_sink edits: one hook each
     std::map<int, PatternLayer> patterns;
     auto check = [&](const HeadRef& h, const HeadEdit& e) {
         if (h.layer < 0 || h.layer >= n_layers || h.head < 0 || h.head >= n_heads)
@@ -110,9 +116,26 @@ std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, int n_laye
                 patterns[e.head.layer].edits.push_back(e);
                 break;
             }
+            case EditKind::channel: {
+                if (!model)
+                    throw UsageError(fmt::format("edit {}: a channel edit needs the model's weights (edit_hooks(edits, model))",
+                                                 to_string(e)));
+                ChannelEditOptions options;
+                options.scale = e.value;
+                options.rank = e.rank;
+                weight_hooks.push_back(channel_edit_hook(*model, e.head.layer, {e.head.head}, options));
+                break;
+            }
+            case EditKind::drop_sink: {
+                if (!(e.value >= 0.0 && e.value <= 1.0))
+                    throw UsageError(fmt::format("edit {}: the share must be in [0, 1]", to_string(e)));
+                weight_hooks.push_back(drop_sink_hook(e.head.layer, {e.head.head}, e.value, {0}));
+                break;
+            }
         }
     }
     std::vector<NamedHook> hooks = head_interventions(z_edits);
+    for (auto& h : weight_hooks) hooks.push_back(std::move(h));
     auto captures = std::make_shared<Captures>();
     for (auto& [layer, spec] : patterns) {
         auto shared = std::make_shared<const PatternLayer>(spec);
@@ -141,5 +164,15 @@ std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, int n_laye
     }
     return hooks;
 }
+}  // namespace
+
+std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, int n_layers, int n_heads) {
+    return make_edit_hooks(edits, n_layers, n_heads, nullptr);
+}
+
+std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, const HookedTransformer& model) {
+    return make_edit_hooks(edits, model.config().n_layers, model.config().n_heads, &model);
+}
 
 }  // namespace headscope
+
