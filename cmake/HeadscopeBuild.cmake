@@ -11,6 +11,17 @@ if(HEADSCOPE_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(HEADSCOPE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HEADSCOPE_FUZZ needs clang (libFuzzer): configure with CC=clang CXX=clang++")
+  endif()
+  # Everything is instrumented for coverage and checked by ASan + UBSan; the harnesses link
+  # libFuzzer's main with -fsanitize=fuzzer (tests/fuzz/CMakeLists.txt).
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 function(headscope_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
 endfunction()

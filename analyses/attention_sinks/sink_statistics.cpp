@@ -18,18 +18,26 @@ torch::Tensor mass_received(const torch::Tensor& patterns) {
     return patterns.sum(-2).mean(0).mean(0) / static_cast<double>(T);
 }
 
-std::vector<SecondarySink> find_secondary_sinks(const torch::Tensor& shares, double threshold, int64_t min_queries,
-                                                int first_layer, int last_layer, int min_heads) {
+torch::Tensor query_support(const torch::Tensor& patterns, double threshold) {
+    const int64_t T = patterns.size(-1);
+    torch::Tensor after = torch::ones({T, T}, torch::kDouble).tril(-1);  // [q, k] = q > k
+    torch::Tensor held = ((patterns >= threshold).to(torch::kDouble) * after).sum(-2);  // [L, H, T]
+    return held / static_cast<double>(std::max<int64_t>(1, T - 1));
+}
+
+std::vector<SecondarySink> find_secondary_sinks(const torch::Tensor& shares, const torch::Tensor& support,
+                                                double threshold, double min_query_share, int first_layer,
+                                                int last_layer, int min_heads) {
     const int64_t L = shares.size(0), H = shares.size(1), T = shares.size(2);
     std::vector<SecondarySink> out;
     const auto a = shares.accessor<double, 3>();
+    const auto held = support.accessor<double, 3>();
     for (int64_t k = 1; k < T; ++k) {
-        if (T - 1 - k < min_queries) break;
         SecondarySink s;
         s.position = k;
         for (int64_t l = std::max<int64_t>(0, first_layer); l <= std::min<int64_t>(L - 1, last_layer); ++l)
             for (int64_t h = 0; h < H; ++h)
-                if (a[l][h][k] >= threshold) {
+                if (a[l][h][k] >= threshold && held[l][h][k] >= min_query_share) {
                     s.slots.push_back(static_cast<int>(l * H + h));
                     s.shares.push_back(a[l][h][k]);
                 }

@@ -28,12 +28,19 @@ struct SecondarySink {
     std::vector<double> shares;  // their shares
 };
 
-// Keys after the first that at least `min_heads` heads of layers [first_layer, last_layer] give a
-// share >= threshold, scored only when at least `min_queries` queries follow the key (a
-// previous-token head gives every key share 1 / (queries after it), so keys near the end would
-// otherwise look like sinks).
-std::vector<SecondarySink> find_secondary_sinks(const torch::Tensor& shares, double threshold, int64_t min_queries,
-                                                int first_layer, int last_layer, int min_heads);
+// Query support of a key: for head (l, h) and key k, the share of the prompt's T - 1 queries
+// (every position but the first) that give k at least `threshold`:
+//   support(k) = #{q > k : P[q, k] >= threshold} / (T - 1).
+// A key near the end is followed by few queries, so its mean share can be high from recency
+// alone; its support cannot exceed (T - 1 - k) / (T - 1). patterns [L, H, T, T] -> [L, H, T].
+torch::Tensor query_support(const torch::Tensor& patterns, double threshold);
+
+// Keys after the first that at least `min_heads` heads of layers [first_layer, last_layer] use as
+// a sink: a share >= threshold held by queries that make up at least `min_query_share` of the
+// prompt's queries (support >= min_query_share).
+std::vector<SecondarySink> find_secondary_sinks(const torch::Tensor& shares, const torch::Tensor& support,
+                                                double threshold, double min_query_share, int first_layer,
+                                                int last_layer, int min_heads);
 
 struct MassiveActivation {
     int layer = 0;

@@ -18,7 +18,6 @@ namespace headscope {
 
 namespace {
 
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
 
 struct Kind {
     const char* name;   // edge kind
@@ -80,12 +79,16 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_edges", ParamType::integer, "40", "edges kept in the graph (strongest first)", {}, 1, 100000},
-            {"baseline_factor", ParamType::real, "2.0", "an edge needs a score above baseline × this factor", {}, 0, 1e6},
-            {"baseline_samples", ParamType::integer, "16", "random matrix pairs averaged for the baseline", {}, 1, 10000},
-            {"seed", ParamType::integer, "0", "seed of the random baseline", {}, 0, 9.0e15},
-            {"fold_norm_weights", ParamType::boolean, "true",
-             "scale W_Q, W_K, W_V by ln1's weight first (TransformerLens fold_ln, without biases or centring)", {}},
+            ParamSpec::integer("top_edges", 40, "edges kept in the graph (strongest first)", 1, 100000),
+            ParamSpec::real("baseline_factor", 2.0, "an edge needs a score above baseline × this factor", 0, 1e6),
+            ParamSpec::integer("baseline_samples", 16, "random matrix pairs averaged for the baseline", 1, 10000),
+            ParamSpec::integer("seed", 0, "seed of the random baseline", 0, 9.0e15),
+            ParamSpec::boolean("fold_norm_weights", true,
+                               "scale W_Q, W_K, W_V by ln1's weight first (TransformerLens fold_ln, without biases or centring)"),
+            ParamSpec::integer("components", 3,
+                               "per graph edge, the writer's OV singular components listed with their share of the edge "
+                               "(0 lists none)",
+                               0, 1e6),
         };
     }
     bool needs_prompts() const override { return false; }
@@ -129,6 +132,12 @@ public:
         result.items.push_back(graph(scores, L, H, threshold, ctx.params.get_int("top_edges"), baseline));
         for (int k = 0; k < 3; ++k) result.items.push_back(matrix(kKinds[k], scores[static_cast<size_t>(k)], L, H, baseline));
         const Graph& g = std::get<Graph>(result.items[0]);
+        const int64_t components = std::min<int64_t>(ctx.params.get_int("components"), c.d_head);
+        if (components > 0 && !g.edges.empty()) {
+            auto [table, shares] = component_items(g, ov, qk, H, components);
+            result.items.push_back(std::move(table));
+            result.items.push_back(std::move(shares));
+        }
         result.summary.push_back(fmt::format("random baseline {:.4f}; {} edges above {:.4f}", baseline, g.edges.size(),
                                              threshold));
         std::string top;
@@ -163,6 +172,56 @@ private:
                          [](const Graph::Edge& x, const Graph::Edge& y) { return x.weight > y.weight; });
         if (g.edges.size() > static_cast<size_t>(top)) g.edges.resize(static_cast<size_t>(top));
         return g;
+    }
+
+    // Per graph edge A -> B: A's OV circuit is Σ_i s_i·u_i·v_iᵀ with orthonormal u_i, so
+    // ‖W_OV(A)·W_B‖_F² = Σ_i s_i²·‖v_iᵀ·W_B‖² and the edge's score splits exactly into
+    // contributions c_i = s_i·‖v_iᵀ·W_B‖ / (‖W_OV(A)‖_F·‖W_B‖_F) with Σ_i c_i² = score²: which of the
+    // writer's output directions (channels) B reads, through its Q, K or V side.
+    static std::pair<Table, Matrix> component_items(const Graph& g, const std::vector<FactoredMatrix>& ov,
+                                                    const std::vector<FactoredMatrix>& qk, int H, int64_t components) {
+        Table t;
+        t.key = "component_composition";
+        t.title = "Composition per OV singular component";
+        t.description =
+            "For each graph edge A -> B, the writer's top OV singular components (output direction v_i, singular "
+            "value s_i): contribution c_i = s_i·‖v_iᵀ·W_B‖/(‖W_OV(A)‖_F·‖W_B‖_F), where W_B is the reader's QK "
+            "circuit (Q), its transpose (K) or its OV circuit (V); Σ_i c_i² over all components is the edge's score², "
+            "and share = c_i²/score² is the part of the edge that component carries.";
+        t.columns = {"writer", "reader", "kind", "score", "component", "singular_value", "contribution", "share"};
+        Matrix m;
+        m.key = "component_share";
+        m.title = "Share of each edge carried by the writer's OV components";
+        m.description = "Row: a graph edge; column: the writer's OV singular component (largest first); value: "
+                        "c_i²/score², the part of the edge's squared composition score that component carries.";
+        m.rows = static_cast<int>(g.edges.size());
+        m.cols = static_cast<int>(components);
+        for (int64_t i = 0; i < components; ++i) m.col_labels.push_back(std::to_string(i + 1));
+        m.row_axis = "edge (writer -kind-> reader)";
+        m.col_axis = "writer's OV singular component";
+        for (const Graph::Edge& e : g.edges) {
+            const Graph::Node& a = g.nodes[static_cast<size_t>(e.from)];
+            const Graph::Node& b = g.nodes[static_cast<size_t>(e.to)];
+            const FactoredMatrix writer = ov[static_cast<size_t>(a.layer)][a.head];
+            const FactoredMatrix reader = e.kind == "V" ? ov[static_cast<size_t>(b.layer)][b.head]
+                                          : e.kind == "K" ? qk[static_cast<size_t>(b.layer)][b.head].transpose()
+                                                          : qk[static_cast<size_t>(b.layer)][b.head];
+            const FactoredSvd svd = writer.svd();
+            const at::Tensor x = at::matmul(svd.Vh, reader.A());                                 // [r, dh]
+            const at::Tensor read = (at::matmul(x, at::matmul(reader.B(), reader.B().t())) * x).sum(-1).clamp_min(0).sqrt();
+            const double denom = (writer.frobenius_norm() * reader.frobenius_norm()).item<double>();
+            const at::Tensor contribution = (svd.S * read / std::max(denom, 1e-300)).cpu();
+            const double score_sq = contribution.square().sum().item<double>();
+            m.row_labels.push_back(fmt::format("{} -{}-> {}", a.id, e.kind, b.id));
+            for (int64_t i = 0; i < components; ++i) {
+                const double ci = i < contribution.size(0) ? contribution[i].item<double>() : 0.0;
+                const double share = score_sq > 0 ? ci * ci / score_sq : 0.0;
+                m.values.push_back(share);
+                t.rows.push_back({a.id, b.id, e.kind, e.weight, i + 1, i < svd.S.size(0) ? svd.S[i].item<double>() : 0.0, ci,
+                                  share});
+            }
+        }
+        return {std::move(t), std::move(m)};
     }
 
     static Matrix matrix(const Kind& kind, std::vector<double> values, int L, int H, double baseline) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "head_attribution/attribution_metric.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 
 namespace headscope::attribution {
 
@@ -28,13 +29,7 @@ std::vector<size_t> order_by_magnitude(const std::vector<double>& values) {
 }
 
 std::string top_heads_text(const std::vector<double>& values, int heads, size_t n) {
-    std::vector<size_t> order = order_by_magnitude(values);
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < order.size() && i < n; ++i) {
-        const int slot = static_cast<int>(order[i]);
-        parts.push_back(fmt::format("{} {:+.3g}", head_label(slot / heads, slot % heads), values[order[i]]));
-    }
-    return fmt::format("{}", fmt::join(parts, ", "));
+    return headscope::top_heads_text(headscope::top_heads(values, heads, n, HeadOrder::magnitude), "{:+.3g}");
 }
 
 Table top_heads_table(const std::vector<NamedScores>& parts, size_t primary, int heads, size_t k) {

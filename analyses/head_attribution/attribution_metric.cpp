@@ -2,20 +2,28 @@
 
 #include <fmt/format.h>
 
+#include "headscope/session.hpp"
+
 namespace headscope::attribution {
 
 MetricKind parse_metric(const std::string& text) {
     if (text == "answer_logit") return MetricKind::answer_logit;
     if (text == "logit_diff") return MetricKind::logit_diff;
     if (text == "loss") return MetricKind::loss;
-    throw UsageError(fmt::format("unknown metric '{}' (expected answer_logit, logit_diff or loss)", text));
+    if (text == "kl") return MetricKind::kl;
+    if (text == "accuracy") return MetricKind::accuracy;
+    throw UsageError(fmt::format("unknown metric '{}' (expected answer_logit, logit_diff, loss, kl or accuracy)", text));
 }
+
+bool differentiable(MetricKind kind) { return kind != MetricKind::kl && kind != MetricKind::accuracy; }
 
 const char* describe(MetricKind kind) {
     switch (kind) {
         case MetricKind::answer_logit: return "logit(answer)";
         case MetricKind::logit_diff: return "logit(answer) - logit(alternative)";
         case MetricKind::loss: return "loss -log p(answer)";
+        case MetricKind::kl: return "KL(clean || run) of the next-token distribution";
+        case MetricKind::accuracy: return "accuracy (the answer is the top token)";
     }
     return "?";
 }
@@ -26,30 +34,32 @@ torch::Tensor metric_values(const torch::Tensor& logits, MetricKind kind, const 
         case MetricKind::answer_logit: return last.select(1, target.answer);
         case MetricKind::logit_diff: return last.select(1, target.answer) - last.select(1, target.alternative);
         case MetricKind::loss: return -torch::log_softmax(last.to(torch::kDouble), -1).select(1, target.answer);
+        case MetricKind::kl: {
+            if (!target.clean_log_probs.defined()) throw UsageError("metric kl: the target has no clean distribution");
+            torch::Tensor lp0 = target.clean_log_probs.to(last.device()).unsqueeze(0);
+            return (lp0.exp() * (lp0 - torch::log_softmax(last.to(torch::kDouble), -1))).sum(-1);
+        }
+        case MetricKind::accuracy: return last.argmax(-1).eq(target.answer).to(torch::kDouble);
     }
     return {};
 }
+
+torch::Tensor top_tokens(const torch::Tensor& logits) { return logits.select(1, logits.size(1) - 1).argmax(-1); }
 
 double metric_value(const torch::Tensor& logits, MetricKind kind, const Target& target) {
     return metric_values(logits, kind, target)[0].item<double>();
 }
 
 Target resolve_target(const TokenizedPrompt& prompt, const torch::Tensor& final_logits, MetricKind kind) {
+    // The core's rule (headscope/session.hpp), shared with the GUI's intervention panel.
+    const NextTokenTarget next = next_token_target(final_logits, prompt.answer_id, prompt.alternative_id);
     Target t;
-    const int64_t V = final_logits.size(0);
-    t.answer = prompt.answer_id;
-    if (t.answer < 0 || t.answer >= V) {
-        t.answer = final_logits.argmax().item<int64_t>();
-        t.answer_from_model = true;
-    }
-    if (kind != MetricKind::logit_diff) return t;
-    t.alternative = prompt.alternative_id;
-    if (t.alternative < 0 || t.alternative >= V || t.alternative == t.answer) {
-        torch::Tensor others = final_logits.to(torch::kDouble).clone();
-        others[t.answer] = -std::numeric_limits<double>::infinity();
-        t.alternative = others.argmax().item<int64_t>();
-        t.alternative_from_model = true;
-    }
+    t.answer = next.answer;
+    t.answer_from_model = next.answer_from_model;
+    if (kind == MetricKind::kl) t.clean_log_probs = torch::log_softmax(final_logits.detach().to(torch::kCPU, torch::kDouble), -1);
+    if (kind == MetricKind::answer_logit || kind == MetricKind::loss) return t;
+    t.alternative = next.alternative;
+    t.alternative_from_model = next.alternative_from_model;
     return t;
 }
 
@@ -66,11 +76,12 @@ torch::Tensor vocab_direction(const torch::Tensor& final_logits, MetricKind kind
             g = torch::softmax(final_logits.detach().to(torch::kDouble).cpu(), -1);
             g[target.answer] -= 1.0;
             break;
+        case MetricKind::kl:
+        case MetricKind::accuracy:
+            throw UsageError(fmt::format("metric {} has no direction in vocabulary space (not differentiable)", describe(kind)));
     }
     return g;
 }
-
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
 
 std::string token_label(const Tokenizer& tokenizer, int64_t id) {
     if (id >= 0 && id < tokenizer.vocab_size()) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "head_attribution/attribution_metric.hpp"
+#include "headscope/head_sweep.hpp"
 #include "headscope/sdk/analysis.hpp"
 
 namespace headscope::attribution {
@@ -36,14 +37,15 @@ struct DlaPrompt {
 // direction in vocabulary space (vocab_direction). float64 throughout.
 DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedRun& run, const torch::Tensor& direction);
 
-// --- (b), (d) per-head patching ----------------------------------------------------------
-// Runs `tokens` once per head (batched), replacing that head's z (at the last position only,
-// or at every position) by source(layer), a tensor broadcastable to [1, T, H, d_head]; returns
-// the metric of every run, [n_layers * n_heads].
-using LayerSource = std::function<torch::Tensor(int layer)>;
-std::vector<double> patch_each_head(HookedTransformer& model, const torch::Tensor& tokens, const LayerSource& source,
-                                    bool final_only, MetricKind kind, const Target& target,
-                                    const std::function<void()>& check_cancelled);
+// --- (b), (d) per-head edits (ablation, activation patching) --------------------------
+// Runs `tokens` [1, T] once per head with `edit` on that head (through HeadSweep: layers >= the
+// head's from the cached residual stream, heads batched, logits only at the final position).
+struct HeadRuns {
+    std::vector<double> metric;  // [n_layers * n_heads]
+    std::vector<int64_t> top1;   // the final position's argmax per head run
+};
+HeadRuns edit_each_head(HookedTransformer& model, const torch::Tensor& tokens, const SweepEdit& edit, MetricKind kind,
+                        const Target& target, const std::function<void()>& check_cancelled);
 
 // --- (c) attribution patching ------------------------------------------------------------
 struct AttributionPrompt {

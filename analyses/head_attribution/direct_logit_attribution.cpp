@@ -56,7 +56,7 @@ DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedR
     torch::Tensor biases = torch::zeros({cfg.d_model}, torch::kDouble);
     out.heads.reserve(static_cast<size_t>(cfg.n_layers * cfg.n_heads));
     for (int l = 0; l < cfg.n_layers; ++l) {
-        const LayerWeights& L = W.layers[static_cast<size_t>(l)];
+        const LayerWeights L = model.layer_weights(l);
         torch::Tensor z = last(HookSite::attn_z, l);                                // [H, dh]
         torch::Tensor per_head = torch::einsum("hd,hdm->hm", {z, f64(L.W_O)});      // [H, d]
         // An attention output norm (Gemma-2/3, OLMo-2) is linear once its scale is frozen from

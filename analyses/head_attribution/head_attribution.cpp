@@ -6,6 +6,7 @@
 //   activation_patching   change of the corrupted run's metric when a head's clean z is patched in
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -80,16 +81,18 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"metric", ParamType::choice, "logit_diff",
-             "answer_logit, logit_diff (answer - alternative) or loss (-log p(answer)) at the final position",
-             {"answer_logit", "logit_diff", "loss"}},
-            {"parts", ParamType::text, "dla,ablation,attribution_patching,activation_patching",
-             "comma-separated parts to compute: dla, ablation, attribution_patching, activation_patching (or all)", {}, -1e300, 1e300},
-            {"ablation", ParamType::choice, "mean",
-             "zero, mean (over the prompt set) or resample (the corrupted prompt's z)", {"zero", "mean", "resample"}},
-            {"position", ParamType::choice, "all",
-             "positions ablated/patched: all (needs corrupted prompts of the same length) or final", {"all", "final"}},
-            {"top_k", ParamType::integer, "10", "rows of the top-heads table", {}, 1, 100000},
+            ParamSpec::choice("metric", "logit_diff", {"answer_logit", "logit_diff", "loss", "kl", "accuracy"},
+                              "answer_logit, logit_diff (answer - alternative), loss (-log p(answer)), kl (KL(clean || "
+                              "edited) of the next-token distribution) or accuracy (answer is the argmax), at the final "
+                              "position; dla and attribution_patching need answer_logit, logit_diff or loss"),
+            ParamSpec::text("parts", "dla,ablation,attribution_patching,activation_patching",
+                            "comma-separated parts to compute: dla, ablation, attribution_patching, activation_patching (or all)"),
+            ParamSpec::choice("ablation", "mean", {"zero", "mean", "resample", "uniform"},
+                              "zero, mean (over the prompt set), resample (the corrupted prompt's z) or uniform (the "
+                              "head's attention made uniform over its causal window)"),
+            ParamSpec::choice("position", "all", {"all", "final"},
+                              "positions ablated/patched: all (needs corrupted prompts of the same length) or final"),
+            ParamSpec::integer("top_k", 10, "rows of the top-heads table", 1, 100000),
         };
     }
     std::vector<std::string> hooks(const ModelConfig& config, const ParamValues& params) const override {
@@ -99,296 +102,373 @@ public:
     Result run(AnalysisContext& ctx) override;
 };
 
-Result HeadAttribution::run(AnalysisContext& ctx) {
-    const Options opt = read_options(ctx.params);
-    const ModelConfig& cfg = ctx.config();
-    HookedTransformer& model = ctx.model;
-    const int L = cfg.n_layers, H = cfg.n_heads;
-    const size_t N = ctx.prompts.size();
-    const std::string metric_text = describe(opt.metric);
-    const std::string where = opt.final_only ? "at the final position" : "at every position";
-    auto cancel = [&ctx] { ctx.check_cancelled(); };
-
+// State shared by the parts of one run.
+struct Run {
+    AnalysisContext& ctx;
+    Options opt;
+    int L = 0, H = 0;
+    size_t N = 0;
+    std::string metric_text, where;
+    std::vector<Target> targets;
+    std::vector<double> clean, corrupted;
+    std::vector<bool> has_corrupted;
+    bool needs_corrupted = false;
     Result result;
-    // Targets and clean metrics.
-    std::vector<Target> targets(N);
-    std::vector<double> clean(N), corrupted(N, std::nan(""));
-    std::vector<bool> has_corrupted(N, false);
+    std::vector<NamedScores> scores;
+    std::vector<double> attr_mean, act_mean;
+    double part_index = 0;
+
+    Run(AnalysisContext& c, Options o) : ctx(c), opt(std::move(o)) {}
+    void progress(size_t i, const std::string& what) {
+        ctx.step(0.05 + 0.95 * (part_index + static_cast<double>(i) / static_cast<double>(N)) /
+                            static_cast<double>(opt.parts.size()),
+                 fmt::format("{} {}/{}", what, i + 1, N));
+    }
+    std::function<void()> cancel() {
+        return [this] { ctx.check_cancelled(); };
+    }
+};
+
+// Targets, clean metrics, corrupted metrics (only when a chosen part needs them), summary lines.
+void prepare(Run& r) {
+    AnalysisContext& ctx = r.ctx;
+    const Options& opt = r.opt;
+    const size_t N = r.N;
+    r.targets.resize(N);
+    r.clean.assign(N, 0.0);
+    r.corrupted.assign(N, std::nan(""));
+    r.has_corrupted.assign(N, false);
     size_t answers_from_model = 0, alternatives_from_model = 0, corrupted_usable = 0, corrupted_given = 0;
     for (size_t i = 0; i < N; ++i) {
         ctx.step(0.05 * static_cast<double>(i) / static_cast<double>(N), "clean runs");
         const CachedRun& run = ctx.clean_run(i);
-        targets[i] = resolve_target(ctx.prompts[i], run.logits[0][-1], opt.metric);
-        answers_from_model += targets[i].answer_from_model;
-        alternatives_from_model += targets[i].alternative_from_model;
-        clean[i] = metric_value(run.logits, opt.metric, targets[i]);
+        r.targets[i] = resolve_target(ctx.prompts[i], run.logits[0][-1], opt.metric);
+        answers_from_model += r.targets[i].answer_from_model;
+        alternatives_from_model += r.targets[i].alternative_from_model;
+        r.clean[i] = metric_value(run.logits, opt.metric, r.targets[i]);
         const auto& p = ctx.prompts[i];
         corrupted_given += !p.corrupted_ids.empty();
-        has_corrupted[i] = !p.corrupted_ids.empty() && (opt.final_only || p.corrupted_ids.size() == p.ids.size());
-        corrupted_usable += has_corrupted[i];
+        r.has_corrupted[i] = !p.corrupted_ids.empty() && (opt.final_only || p.corrupted_ids.size() == p.ids.size());
+        corrupted_usable += r.has_corrupted[i];
     }
-    const bool needs_corrupted = opt.parts.count("attribution_patching") || opt.parts.count("activation_patching") ||
-                                 (opt.parts.count("ablation") && opt.ablation == "resample");
-    if (needs_corrupted) {
+    r.needs_corrupted = opt.parts.count("attribution_patching") || opt.parts.count("activation_patching") ||
+                        (opt.parts.count("ablation") && opt.ablation == "resample");
+    double mean_clean = 0, mean_corr = 0;
+    for (size_t i = 0; i < N; ++i) mean_clean += r.clean[i] / static_cast<double>(N);
+    if (r.needs_corrupted) {
         torch::NoGradGuard no_grad;
         for (size_t i = 0; i < N; ++i)
-            if (has_corrupted[i]) corrupted[i] = metric_value(model.forward(ctx.corrupted_tokens(i)), opt.metric, targets[i]);
+            if (r.has_corrupted[i]) {
+                r.corrupted[i] = metric_value(ctx.model.forward(ctx.corrupted_tokens(i)), opt.metric, r.targets[i]);
+                mean_corr += r.corrupted[i] / static_cast<double>(corrupted_usable);
+            }
     }
-    double mean_clean = 0, mean_corr = 0;
-    for (size_t i = 0; i < N; ++i) mean_clean += clean[i] / static_cast<double>(N);
-    for (size_t i = 0; i < N; ++i)
-        if (has_corrupted[i]) mean_corr += corrupted[i] / static_cast<double>(corrupted_usable);
-    result.summary.push_back(fmt::format("metric: {} at the final position; mean {:.4g} over {} prompt(s){}", metric_text,
-                                         mean_clean, N,
-                                         corrupted_usable ? fmt::format(", {:.4g} on their corrupted prompts", mean_corr) : ""));
+    // The corrupted runs' mean only where they were run (parts that need no corrupted prompt skip them).
+    r.result.summary.push_back(fmt::format("metric: {} at the final position; mean {:.4g} over {} prompt(s){}", r.metric_text,
+                                           mean_clean, N,
+                                           r.needs_corrupted && corrupted_usable
+                                               ? fmt::format(", {:.4g} on their corrupted prompts", mean_corr)
+                                               : ""));
     if (answers_from_model)
-        result.summary.push_back(fmt::format("{} prompt(s) have no answer token: the clean run's top token is used", answers_from_model));
+        r.result.summary.push_back(fmt::format("{} prompt(s) have no answer token: the clean run's top token is used", answers_from_model));
     if (alternatives_from_model)
-        result.summary.push_back(fmt::format("{} prompt(s) have no usable alternative: the clean run's best other token is used",
-                                             alternatives_from_model));
-    if (needs_corrupted && corrupted_usable < N) {
+        r.result.summary.push_back(fmt::format("{} prompt(s) have no usable alternative: the clean run's best other token is used",
+                                               alternatives_from_model));
+    if (r.needs_corrupted && corrupted_usable < N) {
         const size_t wrong_length = corrupted_given - corrupted_usable;
-        result.summary.push_back(fmt::format(
+        r.result.summary.push_back(fmt::format(
             "{} of {} prompt(s) lack a corrupted prompt{}; parts that need one skip them", N - corrupted_usable, N,
             wrong_length ? fmt::format(" ({} have one of another token length, usable only with position=final)", wrong_length) : ""));
     }
+}
 
-    const double parts_total = static_cast<double>(opt.parts.size());
-    double part_index = 0;
-    auto progress = [&](size_t i, const std::string& what) {
-        ctx.step(0.05 + 0.95 * (part_index + static_cast<double>(i) / static_cast<double>(N)) / parts_total,
-                 fmt::format("{} {}/{}", what, i + 1, N));
-    };
-    std::vector<NamedScores> scores;
-    std::vector<double> dla_mean, attr_mean, act_mean;
-
-    // (a) Direct logit attribution.
-    if (opt.parts.count("dla")) {
-        std::vector<std::vector<double>> per_prompt;
-        std::vector<std::vector<double>> components;
-        std::vector<std::string> names;
-        double constant = 0, linear = 0, max_error = 0;
-        for (size_t i = 0; i < N; ++i) {
-            progress(i, "direct logit attribution");
-            const CachedRun& run = ctx.clean_run(i);
-            DlaPrompt d = direct_logit_attribution(model, run, vocab_direction(run.logits[0][-1], opt.metric, targets[i]));
-            per_prompt.push_back(d.heads);
-            std::vector<double> comp;
-            names.clear();
-            for (const auto& c : d.components) names.push_back(c.name), comp.push_back(c.value);
-            components.push_back(comp);
-            constant += d.constant / static_cast<double>(N);
-            linear += d.metric_linear / static_cast<double>(N);
-            max_error = std::max(max_error, d.error);
-        }
-        dla_mean = mean_rows(per_prompt);
-        result.items.push_back(make_grid(
-            "dla_heads", "Direct logit attribution",
-            fmt::format("Each head's direct contribution to {} at the final position: z·W_O through the final norm with its "
-                        "scale frozen from the run, projected on the unembedding{}; mean over {} prompt(s).",
-                        metric_text, opt.metric == MetricKind::loss ? " (the loss linearised at the run: W_U·(softmax − e_answer))" : "",
-                        N),
-            L, H, dla_mean));
-        Table t;
-        t.key = "dla_components";
-        t.title = "Direct logit attribution of the other components";
-        t.description = "Embeddings, MLPs (without b_out) and all attention/MLP biases; with the heads and the constant "
-                        "(final-norm bias, b_U) they add up to the metric (linearised for the loss). Norm scales, including "
-                        "attention output norms (Gemma-2/3, OLMo-2), are frozen from the run; with a final logit soft cap "
-                        "(Gemma-2) the decomposition is of the uncapped logits, cap * atanh(logit / cap).";
-        t.columns = {"component", "mean_contribution"};
-        std::vector<double> comp_mean = mean_rows(components);
-        double heads_sum = 0;
-        for (double v : dla_mean) heads_sum += v;
-        for (size_t c = 0; c < names.size(); ++c) t.rows.push_back({names[c], comp_mean[c]});
-        t.rows.push_back({std::string("all heads"), heads_sum});
-        t.rows.push_back({std::string("constant (norm bias, b_U)"), constant});
-        t.rows.push_back({std::string("total = metric"), linear});
-        result.items.push_back(std::move(t));
-        result.summary.push_back(fmt::format("DLA: {} (components sum to the metric within {:.2g})",
-                                             top_heads_text(dla_mean, H, 3), max_error));
-        scores.push_back({"dla", dla_mean});
-        ++part_index;
+// (a) Direct logit attribution.
+void run_dla(Run& r) {
+    if (!differentiable(r.opt.metric)) {
+        r.result.summary.push_back(fmt::format("DLA skipped: {} is not linear in the logits", r.metric_text));
+        return;
     }
+    AnalysisContext& ctx = r.ctx;
+    const size_t N = r.N;
+    std::vector<std::vector<double>> per_prompt;
+    std::vector<std::vector<double>> components;
+    std::vector<std::string> names;
+    double constant = 0, linear = 0, max_error = 0;
+    for (size_t i = 0; i < N; ++i) {
+        r.progress(i, "direct logit attribution");
+        const CachedRun& run = ctx.clean_run(i);
+        DlaPrompt d = direct_logit_attribution(ctx.model, run, vocab_direction(run.logits[0][-1], r.opt.metric, r.targets[i]));
+        per_prompt.push_back(d.heads);
+        std::vector<double> comp;
+        names.clear();
+        for (const auto& c : d.components) names.push_back(c.name), comp.push_back(c.value);
+        components.push_back(comp);
+        constant += d.constant / static_cast<double>(N);
+        linear += d.metric_linear / static_cast<double>(N);
+        max_error = std::max(max_error, d.error);
+    }
+    const std::vector<double> dla_mean = mean_rows(per_prompt);
+    r.result.items.push_back(make_grid(
+        "dla_heads", "Direct logit attribution",
+        fmt::format("Each head's direct contribution to {} at the final position: z·W_O through the final norm with its "
+                    "scale frozen from the run, projected on the unembedding{}; mean over {} prompt(s).",
+                    r.metric_text, r.opt.metric == MetricKind::loss ? " (the loss linearised at the run: W_U·(softmax − e_answer))" : "",
+                    N),
+        r.L, r.H, dla_mean));
+    Table t;
+    t.key = "dla_components";
+    t.title = "Direct logit attribution of the other components";
+    t.description = "Embeddings, MLPs (without b_out) and all attention/MLP biases; with the heads and the constant "
+                    "(final-norm bias, b_U) they add up to the metric (linearised for the loss). Norm scales, including "
+                    "attention output norms (Gemma-2/3, OLMo-2), are frozen from the run; with a final logit soft cap "
+                    "(Gemma-2) the decomposition is of the uncapped logits, cap * atanh(logit / cap).";
+    t.columns = {"component", "mean_contribution"};
+    std::vector<double> comp_mean = mean_rows(components);
+    double heads_sum = 0;
+    for (double v : dla_mean) heads_sum += v;
+    for (size_t c = 0; c < names.size(); ++c) t.rows.push_back({names[c], comp_mean[c]});
+    t.rows.push_back({std::string("all heads"), heads_sum});
+    t.rows.push_back({std::string("constant (norm bias, b_U)"), constant});
+    t.rows.push_back({std::string("total = metric"), linear});
+    r.result.items.push_back(std::move(t));
+    r.result.summary.push_back(fmt::format("DLA: {} (components sum to the metric within {:.2g})",
+                                           top_heads_text(dla_mean, r.H, 3), max_error));
+    r.scores.push_back({"dla", dla_mean});
+}
 
-    // (b) Ablation.
-    if (opt.parts.count("ablation")) {
-        std::vector<torch::Tensor> mean_z(static_cast<size_t>(L));
-        std::string mean_note;
-        if (opt.ablation == "mean") {
-            bool same_length = true;
-            for (size_t i = 0; i < N; ++i) same_length &= ctx.prompts[i].ids.size() == ctx.prompts[0].ids.size();
-            const bool per_position = !opt.final_only && same_length;
-            for (int l = 0; l < L; ++l) {
-                torch::Tensor sum;
-                double count = 0;
-                for (size_t i = 0; i < N; ++i) {
-                    torch::Tensor z = ctx.clean_run(i).cache.at(z_name(l)).to(torch::kDouble);  // [1, T, H, dh]
-                    torch::Tensor part = opt.final_only ? z.select(1, -1).unsqueeze(1)
-                                         : per_position ? z
-                                                        : z.sum(1, true);
-                    count += opt.final_only || per_position ? 1.0 : static_cast<double>(z.size(1));
-                    sum = sum.defined() ? sum + part : part;
-                }
-                mean_z[static_cast<size_t>(l)] = (sum / count).to(torch::kFloat);
-            }
-            mean_note = opt.final_only ? "mean of the final position's z"
-                        : per_position ? "per-position mean z (all prompts have the same length)"
-                                       : "mean z over every position (the prompts differ in length)";
-            if (N == 1) mean_note += "; with one prompt the mean is the prompt itself, so the effect is 0 — use zero or resample";
+// Mean z per layer for mean ablation, and the note saying which mean.
+std::vector<torch::Tensor> mean_z_per_layer(Run& r, std::string& note) {
+    AnalysisContext& ctx = r.ctx;
+    const bool final_only = r.opt.final_only;
+    bool same_length = true;
+    for (size_t i = 0; i < r.N; ++i) same_length &= ctx.prompts[i].ids.size() == ctx.prompts[0].ids.size();
+    const bool per_position = !final_only && same_length;
+    std::vector<torch::Tensor> mean_z(static_cast<size_t>(r.L));
+    for (int l = 0; l < r.L; ++l) {
+        torch::Tensor sum;
+        double count = 0;
+        for (size_t i = 0; i < r.N; ++i) {
+            torch::Tensor z = ctx.clean_run(i).cache.at(z_name(l)).to(torch::kDouble);  // [1, T, H, dh]
+            torch::Tensor part = final_only ? z.select(1, -1).unsqueeze(1) : per_position ? z : z.sum(1, true);
+            count += final_only || per_position ? 1.0 : static_cast<double>(z.size(1));
+            sum = sum.defined() ? sum + part : part;
         }
-        std::vector<std::vector<double>> per_prompt;
-        for (size_t i = 0; i < N; ++i) {
-            progress(i, "ablation");
-            if (opt.ablation == "resample" && !has_corrupted[i]) continue;
-            LayerSource source;
-            CachedRun corr;
-            if (opt.ablation == "zero") {
-                torch::Tensor zeros = torch::zeros({1, 1, H, cfg.d_head});
-                source = [zeros](int) { return zeros; };
-            } else if (opt.ablation == "mean") {
-                source = [&mean_z](int l) { return mean_z[static_cast<size_t>(l)]; };
-            } else {
-                torch::NoGradGuard no_grad;
-                corr = model.run_with_cache(ctx.corrupted_tokens(i), {"blocks.*.attn.hook_z"});
-                source = [&corr, &opt](int l) { return for_patch(corr.cache.at(z_name(l)), opt.final_only); };
-            }
-            std::vector<double> m = patch_each_head(model, ctx.tokens(i), source, opt.final_only, opt.metric, targets[i], cancel);
-            for (double& v : m) v -= clean[i];
-            per_prompt.push_back(std::move(m));
-        }
-        if (per_prompt.empty()) {
-            result.summary.push_back("ablation skipped: resample ablation needs prompts with a corrupted_prompt");
+        mean_z[static_cast<size_t>(l)] = (sum / count).to(torch::kFloat);
+    }
+    note = final_only     ? "mean of the final position's z"
+           : per_position ? "per-position mean z (all prompts have the same length)"
+                          : "mean z over every position (the prompts differ in length)";
+    if (r.N == 1) note += "; with one prompt the mean is the prompt itself, so the effect is 0 — use zero or resample";
+    return mean_z;
+}
+
+// (b) Ablation.
+void run_ablation(Run& r) {
+    AnalysisContext& ctx = r.ctx;
+    const Options& opt = r.opt;
+    std::vector<torch::Tensor> mean_z;
+    std::string mean_note;
+    if (opt.ablation == "mean") mean_z = mean_z_per_layer(r, mean_note);
+    std::vector<std::vector<double>> per_prompt, flips;
+    for (size_t i = 0; i < r.N; ++i) {
+        r.progress(i, "ablation");
+        if (opt.ablation == "resample" && !r.has_corrupted[i]) continue;
+        SweepEdit edit;
+        CachedRun corr;
+        if (opt.ablation == "zero") {
+            edit = SweepEdit::zero(opt.final_only);
+        } else if (opt.ablation == "uniform") {
+            edit = SweepEdit::pattern(PatternTarget::uniform, 1.0);
+        } else if (opt.ablation == "mean") {
+            edit = SweepEdit::set([&mean_z](int l) { return mean_z[static_cast<size_t>(l)]; }, opt.final_only);
         } else {
-            std::vector<double> mean = mean_rows(per_prompt);
-            result.items.push_back(make_grid(
-                "ablation_effect", "Ablation effect",
-                fmt::format("Change of {} when the head's z is {}-ablated {} ({}); mean over {} prompt(s). Negative: the "
-                            "head supports the metric.",
-                            metric_text, opt.ablation, where,
-                            opt.ablation == "zero"   ? "z := 0"
-                            : opt.ablation == "mean" ? mean_note
-                                                     : "z := the corrupted prompt's z",
-                            per_prompt.size()),
-                L, H, mean));
-            result.summary.push_back(fmt::format("{} ablation {}: {}", opt.ablation, where, top_heads_text(mean, H, 3)));
-            if (!mean_note.empty()) result.summary.push_back("mean ablation uses the " + mean_note);
-            scores.push_back({opt.ablation + "_ablation", mean});
+            torch::NoGradGuard no_grad;
+            corr = ctx.model.run_with_cache(ctx.corrupted_tokens(i), {"blocks.*.attn.hook_z"});
+            edit = SweepEdit::set([&corr, &opt](int l) { return for_patch(corr.cache.at(z_name(l)), opt.final_only); },
+                                  opt.final_only);
         }
-        ++part_index;
-    }
-
-    // (c) Attribution patching.
-    if (opt.parts.count("attribution_patching")) {
-        std::vector<std::vector<double>> per_prompt;
-        for (size_t i = 0; i < N; ++i) {
-            progress(i, "attribution patching");
-            if (!has_corrupted[i]) continue;
-            std::vector<torch::Tensor> clean_z;
-            for (int l = 0; l < L; ++l) clean_z.push_back(ctx.clean_run(i).cache.at(z_name(l)));
-            AttributionPrompt a =
-                attribution_patching(model, ctx.corrupted_tokens(i), clean_z, opt.final_only, opt.metric, targets[i]);
-            per_prompt.push_back(std::move(a.heads));
+        HeadRuns runs = edit_each_head(ctx.model, ctx.tokens(i), edit, opt.metric, r.targets[i], r.cancel());
+        for (double& v : runs.metric) v -= r.clean[i];
+        per_prompt.push_back(std::move(runs.metric));
+        if (r.targets[i].alternative >= 0) {
+            std::vector<double> f;
+            for (int64_t t : runs.top1) f.push_back(t == r.targets[i].alternative ? 1.0 : 0.0);
+            flips.push_back(std::move(f));
         }
-        if (per_prompt.empty()) {
-            result.summary.push_back("attribution patching skipped: no prompt has a usable corrupted_prompt");
-        } else {
-            attr_mean = mean_rows(per_prompt);
-            result.items.push_back(make_grid(
-                "attribution_patching", "Attribution patching",
-                fmt::format("Gradient estimate of the change of {} when the head's clean z is patched into the corrupted "
-                            "run {}: ∂metric/∂z at the corrupted run · (z_clean − z_corrupted), summed over the head's "
-                            "dimensions; mean over {} prompt(s).",
-                            metric_text, where, per_prompt.size()),
-                L, H, attr_mean));
-            result.summary.push_back(fmt::format("attribution patching {}: {}", where, top_heads_text(attr_mean, H, 3)));
-            scores.push_back({"attribution_patching", attr_mean});
-        }
-        ++part_index;
     }
-
-    // (d) Activation patching clean -> corrupted.
-    if (opt.parts.count("activation_patching")) {
-        std::vector<std::vector<double>> per_prompt;
-        double gap = 0;
-        for (size_t i = 0; i < N; ++i) {
-            progress(i, "activation patching");
-            if (!has_corrupted[i]) continue;
-            const CachedRun& run = ctx.clean_run(i);
-            LayerSource source = [&run, &opt](int l) { return for_patch(run.cache.at(z_name(l)), opt.final_only); };
-            std::vector<double> m =
-                patch_each_head(model, ctx.corrupted_tokens(i), source, opt.final_only, opt.metric, targets[i], cancel);
-            for (double& v : m) v -= corrupted[i];
-            per_prompt.push_back(std::move(m));
-            gap += clean[i] - corrupted[i];
-        }
-        if (per_prompt.empty()) {
-            result.summary.push_back("activation patching skipped: no prompt has a usable corrupted_prompt");
-        } else {
-            act_mean = mean_rows(per_prompt);
-            gap /= static_cast<double>(per_prompt.size());
-            result.items.push_back(make_grid(
-                "activation_patching", "Activation patching",
-                fmt::format("Change of {} when the head's clean z is patched into the corrupted run {}: metric(patched) − "
-                            "metric(corrupted); mean over {} prompt(s).",
-                            metric_text, where, per_prompt.size()),
-                L, H, act_mean));
-            if (std::abs(gap) > 1e-6) {
-                std::vector<double> recovery = act_mean;
-                for (double& v : recovery) v /= gap;
-                result.items.push_back(make_grid(
-                    "activation_patching_recovery", "Activation patching (fraction of the gap)",
-                    fmt::format("Activation patching divided by the mean clean − corrupted gap of {} ({:.4g}): 1 means the "
-                                "head alone restores the clean metric.",
-                                metric_text, gap),
-                    L, H, recovery));
-            }
-            result.summary.push_back(fmt::format("activation patching {}: {} (clean − corrupted gap {:.4g})", where,
-                                                 top_heads_text(act_mean, H, 3), gap));
-            scores.push_back({"activation_patching", act_mean});
-        }
-        ++part_index;
+    if (per_prompt.empty()) {
+        r.result.summary.push_back("ablation skipped: resample ablation needs prompts with a corrupted_prompt");
+        return;
     }
-
-    if (!attr_mean.empty() && !act_mean.empty()) {
-        const double rho = spearman(attr_mean, act_mean);
-        std::vector<double> abs_attr, abs_act;
-        for (double v : attr_mean) abs_attr.push_back(std::abs(v));
-        for (double v : act_mean) abs_act.push_back(std::abs(v));
-        Table t;
-        t.key = "patching_agreement";
-        t.title = "Attribution patching vs activation patching";
-        t.description = "Rank (Spearman) and linear (Pearson) correlation between the two per-head estimates, over all heads.";
-        t.columns = {"statistic", "value"};
-        t.rows.push_back({std::string("spearman"), rho});
-        t.rows.push_back({std::string("spearman_abs"), spearman(abs_attr, abs_act)});
-        t.rows.push_back({std::string("pearson"), pearson(attr_mean, act_mean)});
-        t.rows.push_back({std::string("heads"), static_cast<int64_t>(attr_mean.size())});
-        result.items.push_back(std::move(t));
-        result.summary.push_back(fmt::format("attribution vs activation patching: Spearman rho {:.3f} over {} heads", rho,
-                                             attr_mean.size()));
+    const std::string how = opt.ablation == "zero"      ? "z := 0"
+                            : opt.ablation == "mean"    ? mean_note
+                            : opt.ablation == "uniform" ? "its attention made uniform over the causal window, at every query"
+                                                        : "z := the corrupted prompt's z";
+    std::vector<double> mean = mean_rows(per_prompt);
+    r.result.items.push_back(make_grid(
+        "ablation_effect", "Ablation effect",
+        fmt::format("Change of {} when the head is {}-ablated {} ({}); mean over {} prompt(s). Negative: the head supports "
+                    "the metric.",
+                    r.metric_text, opt.ablation, opt.ablation == "uniform" ? "" : r.where, how, per_prompt.size()),
+        r.L, r.H, mean));
+    r.result.summary.push_back(fmt::format("{} ablation {}: {}", opt.ablation, r.where, top_heads_text(mean, r.H, 3)));
+    if (!mean_note.empty()) r.result.summary.push_back("mean ablation uses the " + mean_note);
+    if (!flips.empty()) {
+        std::vector<double> rate = mean_rows(flips);
+        r.result.items.push_back(make_grid("ablation_flip_rate", "Answer flips to the alternative",
+                                           fmt::format("Fraction of {} prompt(s) whose top next token becomes the alternative "
+                                                       "when the head is {}-ablated.",
+                                                       flips.size(), opt.ablation),
+                                           r.L, r.H, rate, Scale::sequential));
+        const size_t best = order_by_magnitude(rate).front();
+        r.result.summary.push_back(
+            fmt::format("answer flips to the alternative under {} ablation: most often for {} ({:.0f} of {} prompt(s)); "
+                        "{:.3g} of prompts on average over heads",
+                        opt.ablation, head_label(static_cast<int>(best) / r.H, static_cast<int>(best) % r.H),
+                        rate[best] * static_cast<double>(flips.size()), flips.size(),
+                        std::accumulate(rate.begin(), rate.end(), 0.0) / static_cast<double>(rate.size())));
     }
+    r.scores.push_back({opt.ablation + "_ablation", mean});
+}
 
-    if (!scores.empty()) {
-        size_t primary = scores.size() - 1;  // the most causal score computed
-        result.items.push_back(top_heads_table(scores, primary, H, opt.top_k));
+// (c) Attribution patching.
+void run_attribution_patching(Run& r) {
+    if (!differentiable(r.opt.metric)) {
+        r.result.summary.push_back(fmt::format("attribution patching skipped: {} is not differentiable", r.metric_text));
+        return;
     }
+    AnalysisContext& ctx = r.ctx;
+    std::vector<std::vector<double>> per_prompt;
+    for (size_t i = 0; i < r.N; ++i) {
+        r.progress(i, "attribution patching");
+        if (!r.has_corrupted[i]) continue;
+        std::vector<torch::Tensor> clean_z;
+        for (int l = 0; l < r.L; ++l) clean_z.push_back(ctx.clean_run(i).cache.at(z_name(l)));
+        AttributionPrompt a =
+            attribution_patching(ctx.model, ctx.corrupted_tokens(i), clean_z, r.opt.final_only, r.opt.metric, r.targets[i]);
+        per_prompt.push_back(std::move(a.heads));
+    }
+    if (per_prompt.empty()) {
+        r.result.summary.push_back("attribution patching skipped: no prompt has a usable corrupted_prompt");
+        return;
+    }
+    r.attr_mean = mean_rows(per_prompt);
+    r.result.items.push_back(make_grid(
+        "attribution_patching", "Attribution patching",
+        fmt::format("Gradient estimate of the change of {} when the head's clean z is patched into the corrupted "
+                    "run {}: ∂metric/∂z at the corrupted run · (z_clean − z_corrupted), summed over the head's "
+                    "dimensions; mean over {} prompt(s).",
+                    r.metric_text, r.where, per_prompt.size()),
+        r.L, r.H, r.attr_mean));
+    r.result.summary.push_back(fmt::format("attribution patching {}: {}", r.where, top_heads_text(r.attr_mean, r.H, 3)));
+    r.scores.push_back({"attribution_patching", r.attr_mean});
+}
 
+// (d) Activation patching clean -> corrupted.
+void run_activation_patching(Run& r) {
+    AnalysisContext& ctx = r.ctx;
+    const Options& opt = r.opt;
+    std::vector<std::vector<double>> per_prompt;
+    double gap = 0;
+    for (size_t i = 0; i < r.N; ++i) {
+        r.progress(i, "activation patching");
+        if (!r.has_corrupted[i]) continue;
+        const CachedRun& run = ctx.clean_run(i);
+        SweepEdit edit =
+            SweepEdit::set([&run, &opt](int l) { return for_patch(run.cache.at(z_name(l)), opt.final_only); }, opt.final_only);
+        HeadRuns runs = edit_each_head(ctx.model, ctx.corrupted_tokens(i), edit, opt.metric, r.targets[i], r.cancel());
+        for (double& v : runs.metric) v -= r.corrupted[i];
+        per_prompt.push_back(std::move(runs.metric));
+        gap += r.clean[i] - r.corrupted[i];
+    }
+    if (per_prompt.empty()) {
+        r.result.summary.push_back("activation patching skipped: no prompt has a usable corrupted_prompt");
+        return;
+    }
+    r.act_mean = mean_rows(per_prompt);
+    gap /= static_cast<double>(per_prompt.size());
+    r.result.items.push_back(make_grid(
+        "activation_patching", "Activation patching",
+        fmt::format("Change of {} when the head's clean z is patched into the corrupted run {}: metric(patched) − "
+                    "metric(corrupted); mean over {} prompt(s).",
+                    r.metric_text, r.where, per_prompt.size()),
+        r.L, r.H, r.act_mean));
+    if (std::abs(gap) > 1e-6) {
+        std::vector<double> recovery = r.act_mean;
+        for (double& v : recovery) v /= gap;
+        r.result.items.push_back(make_grid(
+            "activation_patching_recovery", "Activation patching (fraction of the gap)",
+            fmt::format("Activation patching divided by the mean clean − corrupted gap of {} ({:.4g}): 1 means the "
+                        "head alone restores the clean metric.",
+                        r.metric_text, gap),
+            r.L, r.H, recovery));
+    }
+    r.result.summary.push_back(fmt::format("activation patching {}: {} (clean − corrupted gap {:.4g})", r.where,
+                                           top_heads_text(r.act_mean, r.H, 3), gap));
+    r.scores.push_back({"activation_patching", r.act_mean});
+}
+
+// Agreement of attribution and activation patching, when both ran.
+void add_agreement(Run& r) {
+    if (r.attr_mean.empty() || r.act_mean.empty()) return;
+    const double rho = spearman(r.attr_mean, r.act_mean);
+    std::vector<double> abs_attr, abs_act;
+    for (double v : r.attr_mean) abs_attr.push_back(std::abs(v));
+    for (double v : r.act_mean) abs_act.push_back(std::abs(v));
+    Table t;
+    t.key = "patching_agreement";
+    t.title = "Attribution patching vs activation patching";
+    t.description = "Rank (Spearman) and linear (Pearson) correlation between the two per-head estimates, over all heads.";
+    t.columns = {"statistic", "value"};
+    t.rows.push_back({std::string("spearman"), rho});
+    t.rows.push_back({std::string("spearman_abs"), spearman(abs_attr, abs_act)});
+    t.rows.push_back({std::string("pearson"), pearson(r.attr_mean, r.act_mean)});
+    t.rows.push_back({std::string("heads"), static_cast<int64_t>(r.attr_mean.size())});
+    r.result.items.push_back(std::move(t));
+    r.result.summary.push_back(fmt::format("attribution vs activation patching: Spearman rho {:.3f} over {} heads", rho,
+                                           r.attr_mean.size()));
+}
+
+// The metric of each prompt's clean and corrupted run (corrupted: NaN where not run).
+void add_prompt_table(Run& r) {
     Table prompts;
     prompts.key = "per_prompt";
     prompts.title = "Prompts";
-    prompts.description = fmt::format("The metric ({}) of each prompt's clean and corrupted run.", metric_text);
+    prompts.description = fmt::format("The metric ({}) of each prompt's clean and corrupted run.", r.metric_text);
     prompts.columns = {"prompt", "text", "answer", "alternative", "clean", "corrupted"};
-    for (size_t i = 0; i < N; ++i) {
-        const Target& t = targets[i];
-        prompts.rows.push_back({static_cast<int64_t>(i), ctx.prompts[i].example.prompt,
-                                token_label(ctx.tokenizer, t.answer),
-                                t.alternative >= 0 ? token_label(ctx.tokenizer, t.alternative) : std::string(),
-                                clean[i], corrupted[i]});
+    for (size_t i = 0; i < r.N; ++i) {
+        const Target& t = r.targets[i];
+        prompts.rows.push_back({static_cast<int64_t>(i), r.ctx.prompts[i].example.prompt,
+                                token_label(r.ctx.tokenizer, t.answer),
+                                t.alternative >= 0 ? token_label(r.ctx.tokenizer, t.alternative) : std::string(),
+                                r.clean[i], r.corrupted[i]});
     }
-    result.items.push_back(std::move(prompts));
+    r.result.items.push_back(std::move(prompts));
+}
+
+Result HeadAttribution::run(AnalysisContext& ctx) {
+    Run r(ctx, read_options(ctx.params));
+    r.L = ctx.config().n_layers;
+    r.H = ctx.config().n_heads;
+    r.N = ctx.prompts.size();
+    r.metric_text = describe(r.opt.metric);
+    r.where = r.opt.final_only ? "at the final position" : "at every position";
+    prepare(r);
+    using Part = void (*)(Run&);
+    const std::pair<const char*, Part> parts[] = {{"dla", run_dla},
+                                                  {"ablation", run_ablation},
+                                                  {"attribution_patching", run_attribution_patching},
+                                                  {"activation_patching", run_activation_patching}};
+    for (const auto& [name, part] : parts) {
+        if (!r.opt.parts.count(name)) continue;
+        part(r);
+        ++r.part_index;
+    }
+    add_agreement(r);
+    if (!r.scores.empty()) r.result.items.push_back(top_heads_table(r.scores, r.scores.size() - 1, r.H, r.opt.top_k));
+    add_prompt_table(r);
     ctx.step(1.0, "done");
-    return result;
+    return std::move(r.result);
 }
 
 }  // namespace

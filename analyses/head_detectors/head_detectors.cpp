@@ -9,8 +9,10 @@
 #include <numeric>
 
 #include "head_detectors/pattern_scores.hpp"
+#include "head_detectors/repeated_tokens.hpp"
 #include "headscope/hook_names.hpp"
 #include "headscope/sdk/analysis.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 #include "headscope/seeded_rng.hpp"
 
 namespace headscope {
@@ -21,7 +23,6 @@ using detectors::kDuplicate;
 using detectors::kInduction;
 using detectors::kPrevious;
 
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
 
 const char* kPatternGlob = "blocks.*.attn.hook_pattern";
 
@@ -63,15 +64,13 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"seq_len", ParamType::integer, "50", "random tokens per segment (each sequence repeats it once)", {}, 2,
-             100000},
-            {"batch", ParamType::integer, "4", "random sequences", {}, 1, 4096},
-            {"seed", ParamType::integer, "0", "seed of the random tokens", {}, 0, 9.0e15},
-            {"tokens", ParamType::choice, "trained",
-             "random tokens drawn from: trained (tokens whose embedding row has at least half the norm of the "
-             "99th-percentile row; leaves out rows a model never trained, e.g. the unused vocabulary of a small "
-             "model, on which no head behaves) or all",
-             {"trained", "all"}},
+            ParamSpec::integer("seq_len", 50, "random tokens per segment (each sequence repeats it once)", 2, 100000),
+            ParamSpec::integer("batch", 4, "random sequences", 1, 4096),
+            ParamSpec::integer("seed", 0, "seed of the random tokens", 0, 9.0e15),
+            ParamSpec::choice("tokens", "trained", {"trained", "all"},
+                              "random tokens drawn from: trained (tokens whose embedding row has at least half the norm of the "
+                              "99th-percentile row; leaves out rows a model never trained, e.g. the unused vocabulary of a small "
+                              "model, on which no head behaves) or all"),
         };
     }
     std::vector<std::string> hooks(const ModelConfig&, const ParamValues&) const override { return {kPatternGlob}; }
@@ -81,7 +80,9 @@ public:
         torch::NoGradGuard no_grad;
         const ModelConfig& c = ctx.config();
         const int L = c.n_layers, H = c.n_heads;
-        const at::Tensor tokens = random_repeated_tokens(ctx);
+        const at::Tensor tokens = detectors::random_repeated_tokens(
+            ctx.model, ctx.tokenizer, ctx.params.get_int("seq_len"), ctx.params.get_int("batch"),
+            static_cast<uint64_t>(ctx.params.get_int("seed")), ctx.params.get_text("tokens") == "trained", "head_detectors");
 
         Result result;
         ctx.step(0.0, "random repeated sequences");
@@ -106,63 +107,18 @@ public:
             add_grids(result, prompts, L, H, "_prompts", " Measured on the prompts.");
         }
 
-        for (int d : {kInduction, kPrevious, kDuplicate}) {
-            if (const HeadGrid* g = result.head_grid(kDetectors[d].key))
-                result.summary.push_back(fmt::format("{}: {}", kDetectors[d].title, top_heads(*g, 3)));
+        // The random-sequence scores, then the prompt-based ones when prompts were given.
+        for (const char* suffix : {"", "_prompts"}) {
+            for (int d : {kInduction, kPrevious, kDuplicate}) {
+                if (const HeadGrid* g = result.head_grid(kDetectors[d].key + std::string(suffix)))
+                    result.summary.push_back(fmt::format("{}: {}", g->title, top_heads_text(*g, 3)));
+            }
         }
         ctx.step(1.0, "done");
         return result;
     }
 
 private:
-    // [batch, 1 + 2R] (or [batch, 2R] without a BOS token): BOS, R tokens drawn without repetition
-    // from the vocabulary minus BOS/EOS (with repetition when it is smaller than R), the same R.
-    static at::Tensor random_repeated_tokens(const AnalysisContext& ctx) {
-        const ModelConfig& c = ctx.config();
-        const int64_t R = ctx.params.get_int("seq_len"), B = ctx.params.get_int("batch");
-        int64_t bos = ctx.tokenizer.bos_id() >= 0 ? ctx.tokenizer.bos_id() : c.bos_token_id;
-        if (bos >= c.d_vocab) bos = -1;
-        const int64_t T = 2 * R + (bos >= 0 ? 1 : 0);
-        if (c.positions == PositionKind::learned && T > c.n_ctx)
-            throw UsageError(fmt::format("head_detectors: sequences of {} tokens (seq_len {} twice{}) exceed the "
-                                         "model's context of {}; lower seq_len to at most {}",
-                                         T, R, bos >= 0 ? " plus BOS" : "", c.n_ctx, (c.n_ctx - (bos >= 0 ? 1 : 0)) / 2));
-        const int64_t vocab = std::min<int64_t>(c.d_vocab, ctx.tokenizer.vocab_size() > 0 ? ctx.tokenizer.vocab_size()
-                                                                                            : c.d_vocab);
-        // Rows of W_E far shorter than the typical trained row never received a gradient.
-        std::vector<double> norms;
-        double min_norm = 0.0;
-        if (ctx.params.get_text("tokens") == "trained") {
-            torch::NoGradGuard no_grad;
-            const at::Tensor n = ctx.model.weights().W_E.narrow(0, 0, vocab).to(at::kDouble).norm(2, {1}).contiguous();
-            norms.assign(n.data_ptr<double>(), n.data_ptr<double>() + vocab);
-            std::vector<double> sorted = norms;
-            std::sort(sorted.begin(), sorted.end());
-            min_norm = 0.5 * sorted[static_cast<size_t>((vocab - 1) * 99 / 100)];
-        }
-        std::vector<int64_t> pool;
-        for (int64_t id = 0; id < vocab; ++id)
-            if (id != bos && id != ctx.tokenizer.eos_id() && id != c.eos_token_id && id != ctx.tokenizer.bos_id() &&
-                (norms.empty() || norms[static_cast<size_t>(id)] >= min_norm))
-                pool.push_back(id);
-        if (pool.empty()) throw UsageError("head_detectors: the vocabulary has no ordinary tokens to sample");
-        SeededRng rng(static_cast<uint64_t>(ctx.params.get_int("seed")));
-        std::vector<int64_t> ids;
-        ids.reserve(static_cast<size_t>(B * T));
-        for (int64_t b = 0; b < B; ++b) {
-            std::vector<int64_t> seg;
-            if (static_cast<int64_t>(pool.size()) >= R) {
-                for (size_t i : rng.distinct(pool.size(), static_cast<size_t>(R))) seg.push_back(pool[i]);
-            } else {
-                for (int64_t i = 0; i < R; ++i) seg.push_back(rng.pick(pool));
-            }
-            if (bos >= 0) ids.push_back(bos);
-            ids.insert(ids.end(), seg.begin(), seg.end());
-            ids.insert(ids.end(), seg.begin(), seg.end());
-        }
-        return torch::tensor(ids, torch::kLong).view({B, T});
-    }
-
     static void add_grids(Result& result, const Totals& t, int L, int H, const std::string& suffix,
                           const std::string& where) {
         for (int d : {kInduction, kPrevious, kDuplicate}) {
@@ -180,17 +136,6 @@ private:
         }
     }
 
-    static std::string top_heads(const HeadGrid& g, int count) {
-        std::vector<size_t> order(g.values.size());
-        std::iota(order.begin(), order.end(), size_t{0});
-        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return g.values[a] > g.values[b]; });
-        std::string out;
-        for (size_t i = 0; i < order.size() && i < static_cast<size_t>(count); ++i)
-            out += fmt::format("{}{} {:.3f}", i ? ", " : "",
-                               head_label(static_cast<int>(order[i]) / g.heads, static_cast<int>(order[i]) % g.heads),
-                               g.values[order[i]]);
-        return out;
-    }
 };
 
 }  // namespace

@@ -29,9 +29,9 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_k", ParamType::integer, "15", "rows of the most-similar cross-layer pairs table", {}, 1, 1e9},
-            {"cluster_distance", ParamType::real, "0.2",
-             "heads joined below this JS distance (1 - similarity) form a cluster", {}, 0.0, 1.0},
+            ParamSpec::integer("top_k", 15, "rows of the most-similar cross-layer pairs table", 1, 1e9),
+            ParamSpec::real("cluster_distance", 0.2,
+                            "heads joined below this JS distance (1 - similarity) form a cluster", 0.0, 1.0),
         };
     }
     std::vector<std::string> hooks(const ModelConfig&, const ParamValues&) const override {

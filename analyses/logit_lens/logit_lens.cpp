@@ -17,14 +17,18 @@ namespace {
 
 // The model's final norm applied to x [T, d] (the same arithmetic as the forward pass), then
 // W_U and b_U: logits [T, V].
-at::Tensor lens_logits(const ModelConfig& c, const ModelWeights& w, const at::Tensor& x) {
+at::Tensor lens_logits(const HookedTransformer& model, const at::Tensor& x) {
+    const ModelConfig& c = model.config();
+    const ModelWeights& w = model.weights();
     at::Tensor y = x;
     if (c.final_norm) {
         const at::Tensor centred = c.norm == NormKind::layer ? x - x.mean(-1, true) : x;
         y = centred / (centred.pow(2).mean(-1, true) + c.norm_eps).sqrt() * w.ln_final_w;
         if (w.ln_final_b.defined()) y = y + w.ln_final_b;
     }
-    return w.b_U.defined() ? at::addmm(w.b_U, y, w.W_U) : at::mm(y, w.W_U);
+    at::Tensor logits = model.unembed(y);
+    if (c.final_softcap > 0) logits = at::tanh(logits / c.final_softcap) * c.final_softcap;  // as the forward (Gemma-2)
+    return logits;
 }
 
 class LogitLens : public Analysis {
@@ -39,10 +43,10 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_k", ParamType::integer, "5", "predictions listed per layer and position", {}, 1, 100},
-            {"positions", ParamType::choice, "all", "positions listed in the table: every position or the last only",
-             {"all", "last"}},
-            {"max_prompts", ParamType::integer, "16", "prompts analysed (the first ones); 0 for all", {}, 0, 1e9},
+            ParamSpec::integer("top_k", 5, "predictions listed per layer and position", 1, 100),
+            ParamSpec::choice("positions", "all", {"all", "last"},
+                              "positions listed in the table: every position or the last only"),
+            ParamSpec::integer("max_prompts", 16, "prompts analysed (the first ones); 0 for all", 0, 1e9),
         };
     }
     std::vector<std::string> hooks(const ModelConfig& c, const ParamValues&) const override {
@@ -52,7 +56,6 @@ public:
     Result run(AnalysisContext& ctx) override {
         torch::NoGradGuard no_grad;
         const ModelConfig& c = ctx.config();
-        const ModelWeights& w = ctx.model.weights();
         const int64_t top_k = std::min<int64_t>(ctx.params.get_int("top_k"), c.d_vocab);
         const bool last_only = ctx.params.get_text("positions") == "last";
         const int64_t max_prompts = ctx.params.get_int("max_prompts");
@@ -100,7 +103,7 @@ public:
             for (int r = 0; r < rows; ++r) {
                 const at::Tensor& resid = r == 0 ? run.cache.at(HookSite::resid_pre, 0)
                                                  : run.cache.at(HookSite::resid_post, r - 1);
-                const at::Tensor logits = lens_logits(c, w, resid[0]).to(at::kFloat).cpu();  // [T, V]
+                const at::Tensor logits = lens_logits(ctx.model, resid[0]).to(at::kFloat).cpu();  // [T, V]
                 const at::Tensor probs = logits.softmax(-1);
                 const at::Tensor p_target = probs.gather(1, target.unsqueeze(1)).squeeze(1).to(at::kDouble).contiguous();
                 m.values.insert(m.values.end(), p_target.data_ptr<double>(), p_target.data_ptr<double>() + T);

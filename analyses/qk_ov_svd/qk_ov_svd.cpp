@@ -18,8 +18,6 @@ namespace headscope {
 
 namespace {
 
-std::string head_label(int layer, int head) { return fmt::format("L{}H{}", layer, head); }
-
 // exp(entropy) of the singular values normalised to sum 1 (Roy & Vetterli's effective rank):
 // between 1 (one direction) and the number of nonzero values (all equal). 0 for a zero matrix.
 at::Tensor effective_rank(const at::Tensor& S) {
@@ -42,17 +40,7 @@ std::vector<double> to_vector(const at::Tensor& t) {
 }
 
 std::string ranked(const HeadGrid& g, int count, bool highest) {
-    std::vector<size_t> order(g.values.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return highest ? g.values[a] > g.values[b] : g.values[a] < g.values[b];
-    });
-    std::string out;
-    for (size_t i = 0; i < order.size() && i < static_cast<size_t>(count); ++i)
-        out += fmt::format("{}{} {:.3f}", i ? ", " : "", head_label(static_cast<int>(order[i]) / g.heads,
-                                                                   static_cast<int>(order[i]) % g.heads),
-                           g.values[order[i]]);
-    return out;
+    return top_heads_text(g, static_cast<size_t>(count), highest ? HeadOrder::highest : HeadOrder::lowest);
 }
 
 const char* kRotaryNote =
@@ -75,14 +63,16 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"top_k", ParamType::integer, "3", "singular directions per head listed with their tokens", {}, 0, 64},
-            {"tokens_per_direction", ParamType::integer, "8", "tokens listed per singular direction", {}, 1, 100},
-            {"fold_norm_weights", ParamType::boolean, "true",
-             "scale W_Q, W_K, W_V by ln1's weight and W_U by the final norm's weight first (TransformerLens fold_ln, "
-             "without biases or centring)",
-             {}},
-            {"per_head_spectra", ParamType::boolean, "true",
-             "add one Spectrum item per head (key spectrum_L<layer>H<head>, series QK and OV)", {}},
+            ParamSpec::integer("top_k", 3, "singular directions per head listed with their tokens", 0, 64),
+            ParamSpec::integer("tokens_per_direction", 8, "tokens listed per singular direction", 1, 100),
+            ParamSpec::boolean("fold_norm_weights", true,
+                               "scale W_Q, W_K, W_V by ln1's weight and W_U by the final norm's weight first (TransformerLens fold_ln, "
+                               "without biases or centring)"),
+            ParamSpec::boolean("per_head_spectra", true,
+                               "add one Spectrum item per head (key spectrum_L<layer>H<head>, series QK and OV)"),
+            ParamSpec::integer("singular_vectors", 4,
+                               "top singular vector pairs stored per head (items qk_U, qk_V, ov_U, ov_V); 0 stores none",
+                               0, 1e6),
         };
     }
     bool needs_prompts() const override { return false; }
@@ -105,6 +95,8 @@ public:
         const at::Tensor unembed_embed = at::matmul(W_U, W_E).to(at::kDouble);  // [d, d]
 
         const int64_t r = c.d_head;
+        const int64_t n_vectors = std::min<int64_t>(ctx.params.get_int("singular_vectors"), std::min<int64_t>(r, c.d_model));
+        std::vector<double> vectors[4];  // qk_U, qk_V, ov_U, ov_V: [L*H*n_vectors, d_model]
         std::vector<double> qk_rank, ov_rank, qk_norm, ov_norm, copying, qk_values, ov_values;
         std::vector<Spectrum> spectra;
         Table ov_table, qk_table;
@@ -124,6 +116,11 @@ public:
             append(ov_values, to_vector(pad(os.S, r)));
             if (ctx.params.get_bool("per_head_spectra"))
                 for (int h = 0; h < H; ++h) spectra.push_back(spectrum(l, h, qs.S[h], os.S[h]));
+            if (n_vectors > 0) {
+                const at::Tensor sides[4] = {qs.U, qs.Vh.transpose(-1, -2), os.U, os.Vh.transpose(-1, -2)};  // [H, d, r]
+                for (int i = 0; i < 4; ++i)
+                    append(vectors[i], to_vector(sides[i].narrow(-1, 0, n_vectors).transpose(-1, -2)));  // [H, n, d]
+            }
             if (top_k > 0) add_directions(ctx.tokenizer, l, qs, os, W_E, W_U, top_k, tokens_per, qk_table, ov_table);
         }
 
@@ -165,6 +162,15 @@ public:
             result.items.push_back(std::move(ov_table));
             result.items.push_back(std::move(qk_table));
         }
+        if (n_vectors > 0) {
+            const char* keys[4] = {"qk_U", "qk_V", "ov_U", "ov_V"};
+            const char* what[4] = {"query-side (left) singular vectors of W_Q·W_Kᵀ: the residual directions a query reads",
+                                   "key-side (right) singular vectors of W_Q·W_Kᵀ: the residual directions a key reads",
+                                   "input (left) singular vectors of W_V·W_O: the residual directions the head reads",
+                                   "output (right) singular vectors of W_V·W_O: the residual directions the head writes"};
+            for (int i = 0; i < 4; ++i)
+                result.items.push_back(vector_matrix(keys[i], what[i], L, H, n_vectors, c.d_model, std::move(vectors[i])));
+        }
         for (Spectrum& s : spectra) result.items.push_back(std::move(s));
 
         const HeadGrid& copy_grid = std::get<HeadGrid>(result.items[0]);
@@ -188,6 +194,7 @@ private:
     static Spectrum spectrum(int l, int h, const at::Tensor& qk, const at::Tensor& ov) {
         Spectrum s;
         s.key = fmt::format("spectrum_L{}H{}", l, h);
+        s.head = HeadRef{l, h};
         s.title = fmt::format("{} QK and OV singular values", head_label(l, h));
         s.description = "Singular values of the head's QK circuit W_Q·W_Kᵀ and OV circuit W_V·W_O, largest first.";
         s.series_names = {"QK", "OV"};
@@ -211,6 +218,29 @@ private:
         for (int64_t i = 0; i < r; ++i) m.col_labels.push_back(std::to_string(i + 1));
         m.row_axis = "head";
         m.col_axis = "singular direction";
+        return m;
+    }
+
+    // Singular vectors as rows [L*H*n, d_model] (reshape to [layers, heads, n, d_model]); row
+    // "L1H3 2" is the head's second vector, paired with the same row of the other side.
+    static Matrix vector_matrix(const char* key, const char* what, int L, int H, int64_t n, int64_t d,
+                                std::vector<double> values) {
+        Matrix m;
+        m.key = key;
+        m.title = fmt::format("{} singular vectors", key);
+        m.description = fmt::format("Top {} {} per head, one per row (layer-major, then head, then rank), in the d_model "
+                                    "basis; row i of {}_U and {}_V form one singular pair (their signs are arbitrary but "
+                                    "shared).",
+                                    n, what, std::string(key, 2), std::string(key, 2));
+        m.rows = static_cast<int>(L * H * n);
+        m.cols = static_cast<int>(d);
+        m.values = std::move(values);
+        for (int l = 0; l < L; ++l)
+            for (int h = 0; h < H; ++h)
+                for (int64_t i = 0; i < n; ++i) m.row_labels.push_back(fmt::format("{} {}", head_label(l, h), i + 1));
+        m.row_axis = "head and singular direction";
+        m.col_axis = "d_model";
+        m.scale = Scale::diverging;
         return m;
     }
 

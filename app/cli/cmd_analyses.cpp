@@ -31,7 +31,7 @@ void run_analyses(const AnalysesOptions& o) {
         for (const auto& r : setup.plugins)
             j["plugins"].push_back({{"path", r.path}, {"name", r.name}, {"version", r.version}, {"loaded", r.loaded},
                                     {"error", r.error}, {"analyses", r.analyses}});
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     for (const auto& a : setup.registry.list()) {

@@ -2,6 +2,7 @@
 //                   [--set ID.param=value]... --out results.h5
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -10,9 +11,12 @@
 
 #include "analysis_setup.hpp"
 #include "cli_common.hpp"
+#include "intervene_option.hpp"
 #include "headscope/error.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 #include "headscope/sdk/result_store.hpp"
+#include "headscope/session.hpp"
 
 namespace headscope::cli {
 
@@ -63,36 +67,14 @@ struct AnalyzeOptions {
     std::string report;
     std::string pdf;
     int top = 5;
+    InterveneOptions intervene;
 };
-
-Provenance make_provenance(const LoadedModel& m, const std::vector<PromptExample>& prompts, const std::string& source) {
-    Provenance p;
-    const ModelConfig& c = m.model->config();
-    p.model_path = m.path;
-    p.model_sha256 = sha256_of_path(m.path);
-    p.model_format = to_string(m.format);
-    p.architecture = to_string(c.architecture);
-    p.model_facts = {{"model_type", c.model_type},
-                     {"n_layers", std::to_string(c.n_layers)},
-                     {"n_heads", std::to_string(c.n_heads)},
-                     {"n_kv_heads", std::to_string(c.n_kv_heads)},
-                     {"d_model", std::to_string(c.d_model)},
-                     {"d_head", std::to_string(c.d_head)},
-                     {"d_mlp", std::to_string(c.d_mlp)},
-                     {"d_vocab", std::to_string(c.d_vocab)},
-                     {"parameters", std::to_string(m.model->parameter_count())}};
-    for (const auto& e : prompts) p.prompts.push_back(e.prompt);
-    p.prompt_source = source;
-    p.headscope_version = HEADSCOPE_VERSION;
-    p.created_utc = utc_timestamp();
-    p.command_line = command_line();
-    return p;
-}
 
 void print_summary(const Result& r, int top) {
     std::cout << fmt::format("== {} ({})\n", r.analysis_title, r.analysis_id);
     if (!r.error.empty()) {
-        std::cout << "   error: " << r.error << "\n";
+        std::cout << "   failed (see stderr)\n" << std::flush;
+        std::cerr << fmt::format("headscope: error: {}: {}\n", r.analysis_id, r.error);
         return;
     }
     for (const auto& line : r.summary) std::cout << "   " << line << "\n";
@@ -101,15 +83,9 @@ void print_summary(const Result& r, int top) {
     for (const auto& item : r.items) {
         const auto* grid = std::get_if<HeadGrid>(&item);
         if (!grid) continue;
-        std::vector<std::pair<double, int>> order;
-        for (int i = 0; i < grid->layers * grid->heads; ++i) order.push_back({grid->values[static_cast<size_t>(i)], i});
-        auto key = [&](const std::pair<double, int>& p) { return grid->scale == Scale::diverging ? std::abs(p.first) : p.first; };
-        std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return key(a) > key(b); });
-        std::string heads;
-        for (int i = 0; i < std::min<int>(top, static_cast<int>(order.size())); ++i)
-            heads += fmt::format("{}{}.{} {:.3g}", i ? ", " : "", order[static_cast<size_t>(i)].second / grid->heads,
-                                 order[static_cast<size_t>(i)].second % grid->heads, order[static_cast<size_t>(i)].first);
-        std::cout << fmt::format("   {}: {}\n", grid->title, heads);
+        const HeadOrder order = grid->scale == Scale::diverging ? HeadOrder::magnitude : HeadOrder::highest;
+        std::cout << fmt::format("   {}: {}\n", grid->title,
+                                 top_heads_text(*grid, static_cast<size_t>(std::max(top, 0)), order, "{:.3g}"));
     }
 }
 
@@ -131,6 +107,18 @@ void run_analyze(const AnalyzeOptions& o) {
         }
     }
     if (requests.empty()) throw UsageError("--analysis: name at least one analysis (see 'headscope analyses')");
+    // An analysis that declares a "checkpoint" parameter keeps its partial work next to --out, so
+    // the same command run again resumes it (e.g. corpus_influence).
+    for (auto& r : requests) {
+        const auto& specs = setup.registry.info(r.id).parameters;
+        const bool declares = std::any_of(specs.begin(), specs.end(), [](const ParamSpec& p) { return p.name == "checkpoint"; });
+        if (declares && !r.parameters.count("checkpoint")) {
+            const std::string stem = o.out.size() > 3 && o.out.compare(o.out.size() - 3, 3, ".h5") == 0
+                                         ? o.out.substr(0, o.out.size() - 3)
+                                         : o.out;
+            r.parameters["checkpoint"] = stem + "." + r.id + ".checkpoint.jsonl";
+        }
+    }
     for (const auto& [id, params] : settings) {
         bool used = false;
         for (const auto& r : requests) used |= r.id == id;
@@ -150,12 +138,21 @@ void run_analyze(const AnalyzeOptions& o) {
         examples.insert(examples.end(), more.begin(), more.end());
         source += (source.empty() ? "" : ", ") + f;
     }
+    check_output_path("--out", o.out);
+    if (!o.report.empty()) check_output_path("--report", o.report);
+    if (!o.pdf.empty()) check_output_path("--pdf", o.pdf);
+    parsed_edits(o.intervene);  // a bad spec fails before the model loads
     LoadedModel m = load(o.model);
+    // --intervene: every analysis sees the edited model (its "clean" runs are the edited runs).
+    HookScope edits = apply_interventions(o.intervene, *m.model);
+    if (o.intervene.any()) std::cout << "analysing the model with edits " << edits_text(o.intervene) << "\n";
     std::vector<TokenizedPrompt> prompts = tokenize_prompts(*m.tokenizer, examples);
     std::signal(SIGINT, on_sigint);
 
     ResultsFile file;
-    file.provenance = make_provenance(m, examples, source);
+    std::vector<std::string> texts;
+    for (const auto& e : examples) texts.push_back(e.prompt);
+    file.provenance = session_provenance(m, texts, source, command_line());
     for (const auto& request : requests) {
         Result result;
         {
@@ -168,14 +165,23 @@ void run_analyze(const AnalyzeOptions& o) {
                 break;
             }
         }
+        if (o.intervene.any()) result.summary.insert(result.summary.begin(), "with head edits " + edits_text(o.intervene));
         print_summary(result, o.top);
         file.results.push_back(std::move(result));
         write_results_file(o.out, file);  // after every analysis: an interruption keeps what is done
     }
     if (file.results.empty()) throw Error("no analysis completed; nothing written");
-    std::cout << fmt::format("wrote {} ({} analyses)\n", o.out, file.results.size());
+    std::vector<std::string> failed;
+    for (const auto& r : file.results)
+        if (!r.error.empty()) failed.push_back(r.analysis_id);
+    std::cout << fmt::format("wrote {} ({} analyses{})\n", o.out, file.results.size(),
+                             failed.empty() ? "" : fmt::format(", {} failed", failed.size()));
     if (!o.report.empty() || !o.pdf.empty()) write_report(o.out, o.report, o.pdf);
     if (g_interrupted) throw Error("interrupted");
+    // A failed analysis fails the command, so that scripts see it; the others are saved above.
+    if (!failed.empty())
+        throw Error(fmt::format("{} of {} analyses failed: {}", failed.size(), file.results.size(),
+                                fmt::join(failed, ", ")));
 }
 
 }  // namespace
@@ -191,10 +197,12 @@ void register_analyze(CLI::App& app) {
         ->required();
     cmd->add_option("--set", opts->settings, "a parameter: ID.PARAM=VALUE (repeatable)");
     cmd->add_option("--plugin-dir", opts->plugin_dirs, "also load plugins from DIR (repeatable)");
-    cmd->add_option("--out,-o", opts->out, "results file (.h5), rewritten atomically after each analysis")->required();
+    cmd->add_option("--out,-o", opts->out, "results file (.h5), rewritten atomically after each analysis; analyses with a checkpoint "
+                    "(corpus_influence) keep it as OUT.<id>.checkpoint.jsonl and resume from it")->required();
     cmd->add_option("--report", opts->report, "also write a self-contained HTML report");
     cmd->add_option("--pdf", opts->pdf, "also write a PDF report");
     cmd->add_option("--top", opts->top, "heads listed per head grid in the summary")->capture_default_str();
+    add_intervene_option(*cmd, opts->intervene);
     cmd->callback([opts, prompt] {
         opts->has_prompt = prompt->count() > 0;
         run_analyze(*opts);

@@ -4,6 +4,7 @@
 #include "cli_common.hpp"
 #include "headscope/error.hpp"
 #include "headscope/generation.hpp"
+#include "intervene_option.hpp"
 
 namespace headscope::cli {
 
@@ -13,10 +14,13 @@ struct GenerateCliOptions {
     PromptOptions prompt;
     GenerateOptions gen;
     bool ids = false;
+    InterveneOptions intervene;
 };
 
 void run_generate(const GenerateCliOptions& o) {
+    parsed_edits(o.intervene);  // a bad spec fails before the model loads
     LoadedModel m = load(o.model);
+    HookScope edits = apply_interventions(o.intervene, *m.model);
     std::vector<int32_t> ids = prompt_ids(*m.tokenizer, o.prompt);
     std::vector<int32_t> all = ids;
     std::string printed;
@@ -49,6 +53,7 @@ void register_generate(CLI::App& app) {
     cmd->add_option("--temperature,-t", opts->gen.temperature, "sampling temperature (0 = greedy)")->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--seed", opts->gen.seed, "random seed for sampling")->capture_default_str();
     cmd->add_flag("--ids", opts->ids, "print the generated token ids instead of text");
+    add_intervene_option(*cmd, opts->intervene);
     cmd->callback([opts] { run_generate(*opts); });
 }
 

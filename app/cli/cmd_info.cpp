@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "headscope/hook_names.hpp"
 
 namespace headscope::cli {
 
@@ -14,9 +15,15 @@ struct InfoOptions {
     bool json = false;
 };
 
+// Config and tensor headers only: no weight is read, whatever the checkpoint's size.
 void run_info(const InfoOptions& o) {
-    LoadedModel m = load(o.model);
-    const ModelConfig& c = m.model->config();
+    const ModelDescription m = describe_model(model_path(o.model));
+    std::string tokenizer_path;
+    const std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer_only(o.model, &tokenizer_path);
+    const ModelConfig& c = m.config;
+    const ComputeOptions compute = compute_options(o.model);
+    const WeightResidency residency =
+        HookedTransformer::choose_residency(compute.residency, m.parameters, m.quantized, compute.dtype);
     nlohmann::ordered_json j;
     j["path"] = m.path;
     j["format"] = to_string(m.format);
@@ -69,13 +76,20 @@ void run_info(const InfoOptions& o) {
     j["gated_mlp"] = c.gated_mlp;
     j["parallel_residual"] = c.parallel_residual;
     j["tied_embeddings"] = c.tied_embeddings;
-    j["parameters"] = m.model->parameter_count();
-    j["hook_points"] = m.model->hook_points().size();
-    j["tokenizer"] = m.tokenizer_path;
-    j["bos_token_id"] = m.tokenizer->bos_id();
-    j["eos_token_id"] = m.tokenizer->eos_id();
+    j["parameters"] = m.parameters;
+    j["storage"] = m.storage_types;
+    j["stored_bytes"] = m.stored_bytes;
+    j["weights"] = fmt::format("{} in {} ({})", to_string(residency), c10::toString(compute.dtype),
+                               residency == WeightResidency::resident
+                                   ? "converted once at load and kept"
+                                   : "each layer converted from the memory-mapped file when it runs");
+    j["memory_estimate"] = estimate_memory(m, compute, 2048).summary() + " for 2048 tokens";
+    j["hook_points"] = hook_points_of(c).size();
+    j["tokenizer"] = tokenizer_path;
+    j["bos_token_id"] = tokenizer->bos_id();
+    j["eos_token_id"] = tokenizer->eos_id();
     if (o.json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     for (auto it = j.begin(); it != j.end(); ++it) {

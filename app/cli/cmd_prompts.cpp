@@ -35,7 +35,7 @@ void run_prompts(const PromptsOptions& o) {
 void register_prompts(CLI::App& app) {
     auto o = std::make_shared<PromptsOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "prompts", "generate the held-out task prompt sets (ioi, laundry_list, capitals, capitals_counterfactual, induction)");
+        "prompts", "generate the held-out task prompt sets (ioi, laundry_list, capitals, capitals_counterfactual, induction, capitals_context)");
     cmd->add_option("--out", o->out, "output folder, one <task>.jsonl per task")->capture_default_str();
     cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
     cmd->add_option("--count", o->count, "prompts per task (capitals: at most 2 per country)")

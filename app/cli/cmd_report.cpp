@@ -20,6 +20,8 @@ struct ReportOptions {
 void run_report(const ReportOptions& o) {
     if (o.html.empty() && o.pdf.empty())
         throw UsageError("say what to write: --html report.html and/or --pdf report.pdf");
+    if (!o.html.empty()) check_output_path("--html", o.html);
+    if (!o.pdf.empty()) check_output_path("--pdf", o.pdf);
     const ResultsFile results = read_results_file(o.results);
     write_report_files(results, o.html, o.pdf);
     size_t failed = 0;

@@ -1,4 +1,4 @@
-// headscope tokenize MODEL TEXT [--json]
+// headscope tokenize [MODEL] TEXT [--json]   (one positional argument is the text, for the default model)
 #include <iostream>
 
 #include <fmt/format.h>
@@ -45,7 +45,7 @@ void run_tokenize(const TokenizeOptions& o) {
     if (is_tokenizer_only(o.model.model)) {
         owned = load_hf_tokenizer(o.model.model);
     } else {
-        owned = load(o.model).tokenizer;
+        owned = load_tokenizer_only(o.model);
     }
     const Tokenizer& tok = *owned;
     Encoding enc = tok.encode(o.text, !o.no_bos && tok.bos_id() >= 0);
@@ -58,7 +58,7 @@ void run_tokenize(const TokenizeOptions& o) {
         nlohmann::json offsets = nlohmann::json::array();
         for (const auto& [b, e] : enc.offsets) offsets.push_back({b, e});
         j["offsets"] = offsets;
-        std::cout << j.dump() << "\n";
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     std::cout << fmt::format("{} tokens\n{:>5}  {:>7}  {:<12}  {}\n", enc.ids.size(), "pos", "id", "bytes", "piece");
@@ -77,10 +77,19 @@ void register_tokenize(CLI::App& app) {
     cmd->get_option("MODEL")->description(
         "a model (llama2.c .bin, .gguf, Hugging Face directory), or just a tokenizer.json file or a directory "
         "holding one");
-    cmd->add_option("TEXT", opts->text, "text to tokenize")->required();
+    auto* text = cmd->add_option("TEXT", opts->text, "text to tokenize");
     cmd->add_flag("--json", opts->json, "print JSON {\"ids\":[...],\"tokens\":[...],\"offsets\":[[begin,end],...]}");
     cmd->add_flag("--no-bos", opts->no_bos, "do not prepend the BOS token");
-    cmd->callback([opts] { run_tokenize(*opts); });
+    auto* model = cmd->get_option("MODEL");
+    cmd->callback([opts, text, model] {
+        // Positionals fill MODEL first: with only one, it is the text and MODEL is the default.
+        if (text->count() == 0) {
+            if (model->count() == 0) throw UsageError("tokenize: give the TEXT to tokenize (and optionally a MODEL first)");
+            opts->text = opts->model.model;
+            opts->model.model.clear();
+        }
+        run_tokenize(*opts);
+    });
 }
 
 }  // namespace headscope::cli

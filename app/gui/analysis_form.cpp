@@ -70,7 +70,7 @@ AnalysisForm::AnalysisForm(Session& session, const std::string& analysis_id, QWi
                                                      spec.max > 2e9 ? INT_MAX : static_cast<int>(spec.max), line));
             else if (spec.type == ParamType::real)
                 line->setValidator(new QDoubleValidator(line));
-            if (spec.type == ParamType::heads) line->setPlaceholderText("layer.head pairs, e.g. 1.4,2.0");
+            if (spec.type == ParamType::heads) line->setPlaceholderText("heads, e.g. L1H4,L2H0 (1.4 and 1:4 work too)");
             read = [line]() { return line->text().trimmed().toStdString(); };
             editor = line;
         }

@@ -1,5 +1,7 @@
 #include "circuit_view.hpp"
 
+#include "headscope/sdk/head_ref.hpp"
+
 #include <QLabel>
 #include <QSplitter>
 #include <QTabWidget>
@@ -68,7 +70,7 @@ CircuitView::CircuitView(Session& session, QWidget* parent) : QWidget(parent), s
 
 void CircuitView::refresh_head() {
     const int l = session_.layer(), h = session_.head();
-    title_->setText(QString("L%1H%2 circuits — what the head reads (QK) and writes (OV)").arg(l).arg(h));
+    title_->setText(QString::fromStdString(head_label(l, h)) + " circuits — what the head reads (QK) and writes (OV)");
     const Result* svd = session_.result(kSvd);
     const int shown_tab = tables_->currentIndex();
     while (tables_->count() > 0) {
@@ -89,7 +91,7 @@ void CircuitView::refresh_head() {
         return;
     }
     if (auto spectrum = head_spectrum(*svd, l, h)) {
-        spectrum->title = QString("L%1H%2 singular values").arg(l).arg(h).toStdString();
+        spectrum->title = head_label(l, h) + " singular values";
         spectrum_->set_spectrum(*spectrum);
     } else {
         spectrum_->clear();

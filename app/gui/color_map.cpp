@@ -7,63 +7,35 @@
 
 namespace headscope::gui {
 
-namespace {
+QRgb to_qrgb(Rgb c) { return qRgb(c.r, c.g, c.b); }
 
-QRgb lerp(QRgb a, QRgb b, double t) {
-    auto mix = [t](int x, int y) { return static_cast<int>(std::lround(x + (y - x) * t)); };
-    return qRgb(mix(qRed(a), qRed(b)), mix(qGreen(a), qGreen(b)), mix(qBlue(a), qBlue(b)));
-}
-
-}  // namespace
-
-ColorMap::ColorMap(const std::vector<QRgb>& stops) {
-    const size_t n = stops.size();
-    for (size_t i = 0; i < lut_.size(); ++i) {
-        const double x = static_cast<double>(i) / 255.0 * static_cast<double>(n - 1);
-        const size_t j = std::min(n - 2, static_cast<size_t>(x));
-        lut_[i] = lerp(stops[j], stops[j + 1], x - static_cast<double>(j));
-    }
+// The core's colour maps (headscope/colour_map.hpp), sampled into 256 entries.
+ColorMap::ColorMap(Scale scale) {
+    for (size_t i = 0; i < lut_.size(); ++i) lut_[i] = to_qrgb(colour_at(static_cast<double>(i) / 255.0, scale));
 }
 
 const ColorMap& ColorMap::sequential() {
-    // viridis, sampled at ten points
-    static const ColorMap map({0x440154, 0x482878, 0x3e4989, 0x31688e, 0x26828e, 0x1f9e89, 0x35b779, 0x6ece58,
-                               0xb5de2b, 0xfde725});
+    static const ColorMap map(Scale::sequential);
     return map;
 }
 
 const ColorMap& ColorMap::diverging() {
-    // ColorBrewer RdBu, reversed (blue = negative)
-    static const ColorMap map(
-        {0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7, 0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b});
+    static const ColorMap map(Scale::diverging);
     return map;
 }
 
 QRgb ColorMap::at(double t) const {
-    if (std::isnan(t)) return qRgb(128, 128, 128);
+    if (std::isnan(t)) return to_qrgb(nan_colour());
     t = std::clamp(t, 0.0, 1.0);
     return lut_[static_cast<size_t>(std::lround(t * 255.0))];
 }
 
 ValueRange ValueRange::of(const std::vector<double>& values, Scale scale) {
+    const headscope::ValueRange core = value_range(values, scale);
     ValueRange r;
+    r.lo = core.lo;
+    r.hi = core.hi;
     r.scale = scale;
-    double lo = INFINITY, hi = -INFINITY;
-    for (double v : values)
-        if (std::isfinite(v)) {
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
-        }
-    if (!std::isfinite(lo)) lo = hi = 0;
-    if (scale == Scale::diverging) {
-        const double m = std::max(std::abs(lo), std::abs(hi));
-        r.lo = -m;
-        r.hi = m;
-    } else {
-        r.lo = std::min(lo, 0.0);  // sequential scales start at 0 unless values go below
-        r.hi = hi;
-    }
-    if (r.hi <= r.lo) r.hi = r.lo + 1;
     return r;
 }
 
@@ -78,8 +50,9 @@ double ValueRange::normalise(double v) const {
 }
 
 QColor text_color_on(QRgb background) {
-    const double luminance = 0.299 * qRed(background) + 0.587 * qGreen(background) + 0.114 * qBlue(background);
-    return luminance > 140 ? QColor(Qt::black) : QColor(Qt::white);
+    const Rgb c = text_colour_on(Rgb{static_cast<uint8_t>(qRed(background)), static_cast<uint8_t>(qGreen(background)),
+                                     static_cast<uint8_t>(qBlue(background))});
+    return QColor(c.r, c.g, c.b);
 }
 
 QString format_value(double v) {

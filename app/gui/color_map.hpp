@@ -1,6 +1,6 @@
-// Colour maps for heatmaps: a sequential one (viridis: dark = low, bright = high) and a
-// diverging one (blue = negative, neutral = 0, red = positive), as 256-entry lookup tables, and a
-// value range that maps numbers onto them.
+// Colour maps for heatmaps: the core's sequential (viridis: dark = low, bright = high) and
+// diverging (blue = negative, neutral = 0, red = positive) maps of headscope/colour_map.hpp, as
+// 256-entry lookup tables, and a value range that maps numbers onto them (the reports' range).
 #pragma once
 
 #include <QColor>
@@ -9,7 +9,7 @@
 #include <array>
 #include <vector>
 
-#include "headscope/sdk/result.hpp"
+#include "headscope/colour_map.hpp"
 
 namespace headscope::gui {
 
@@ -19,11 +19,11 @@ public:
     static const ColorMap& diverging();
     static const ColorMap& for_scale(Scale scale) { return scale == Scale::diverging ? diverging() : sequential(); }
 
-    QRgb at(double t) const;  // t in [0, 1] (clamped; NaN gives grey)
+    QRgb at(double t) const;  // t in [0, 1] (clamped; NaN gives the core's nan_colour())
     const std::array<QRgb, 256>& table() const { return lut_; }
 
 private:
-    explicit ColorMap(const std::vector<QRgb>& stops);
+    explicit ColorMap(Scale scale);
     std::array<QRgb, 256> lut_{};
 };
 
@@ -40,6 +40,7 @@ struct ValueRange {
 
 // Black or white, whichever reads better on `background`.
 QColor text_color_on(QRgb background);
+QRgb to_qrgb(Rgb colour);
 
 // A horizontal colour bar with its low, middle and high values.
 class ColorLegend : public QWidget {

@@ -12,6 +12,8 @@
 #include "builtin_analyses.hpp"
 #include "head_scaling.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
+#include "headscope/sdk/result_helpers.hpp"
+#include "headscope/session.hpp"
 
 namespace headscope::gui {
 
@@ -25,14 +27,6 @@ const LoadedModel& require_model(const EngineState& state) {
 const TokenizedPrompt& require_prompt(const EngineState& state) {
     if (state.prompts.empty() || state.patterns.empty()) throw UsageError("no prompt has been run yet");
     return state.prompts.front();
-}
-
-std::string display_token(const Tokenizer& tokenizer, int32_t id) {
-    // Models may have more output rows than the tokenizer has tokens (padded vocabularies).
-    if (id < 0 || id >= tokenizer.vocab_size()) return "<" + std::to_string(id) + ">";
-    std::string text = tokenizer.token_text(id);
-    if (text.empty()) text = tokenizer.piece(id);
-    return text;
 }
 
 at::Tensor token_tensor(const std::vector<int32_t>& ids) {
@@ -50,76 +44,11 @@ std::vector<TokenPrediction> top_predictions(const Tokenizer& tokenizer, const a
     for (int i = 0; i < k; ++i) {
         TokenPrediction p;
         p.id = static_cast<int32_t>(indices[i].item<int64_t>());
-        p.text = display_token(tokenizer, p.id);
+        p.text = token_label_text(tokenizer, p.id);
         p.probability = std::exp(values[i].item<double>());
         out.push_back(std::move(p));
     }
     return out;
-}
-
-HeadGrid make_grid(const std::string& key, const std::string& title, const std::string& description, int layers,
-                   int heads) {
-    HeadGrid g;
-    g.key = key;
-    g.title = title;
-    g.description = description;
-    g.layers = layers;
-    g.heads = heads;
-    g.values.assign(static_cast<size_t>(layers * heads), 0.0);
-    return g;
-}
-
-// Statistics of this run's patterns that need no analysis: every head's share of attention to
-// the first token and to the previous token, its mean entropy, and the attention each token
-// receives from the queries that can see it.
-Result pattern_statistics(const std::vector<at::Tensor>& patterns, const std::vector<std::string>& tokens) {
-    Result r;
-    r.analysis_id = "prompt_stats";
-    r.analysis_title = "This prompt";
-    r.analysis_version = "1";
-    const int layers = static_cast<int>(patterns.size());
-    const int heads = layers > 0 ? static_cast<int>(patterns[0].size(0)) : 0;
-    const int64_t T = layers > 0 ? patterns[0].size(1) : 0;
-    HeadGrid first = make_grid("first_token_share", "First-token attention",
-                               "Mean attention each head pays to the first token (a typical sink), over queries 1..T-1.",
-                               layers, heads);
-    HeadGrid prev = make_grid("previous_token_share", "Previous-token attention",
-                              "Mean attention each head pays to the token just before the query.", layers, heads);
-    HeadGrid entropy = make_grid("pattern_entropy", "Attention entropy (nats)",
-                                 "Mean entropy of each head's attention rows: low = focused, high = spread out.",
-                                 layers, heads);
-    TokenScores received;
-    received.key = "attention_received";
-    received.title = "Attention received";
-    received.description =
-        "Mean attention each token receives from the queries that can see it, over every head of every layer.";
-    received.tokens = tokens;
-    received.scores.assign(static_cast<size_t>(T), 0.0);
-    if (T > 0) {
-        at::Tensor sum_received = torch::zeros({T}, torch::kDouble);
-        for (int l = 0; l < layers; ++l) {
-            const at::Tensor& p = patterns[static_cast<size_t>(l)];  // [H, T, T]
-            at::Tensor ent = -(p * torch::log(p.clamp_min(1e-12))).sum(-1).mean(-1);  // [H]
-            at::Tensor first_share =
-                T > 1 ? p.index({torch::indexing::Slice(), torch::indexing::Slice(1), 0}).mean(-1) : p.select(2, 0).mean(-1);
-            at::Tensor prev_share = T > 1 ? p.diagonal(-1, 1, 2).mean(-1) : torch::zeros({heads});
-            sum_received += p.sum(1).sum(0).to(torch::kDouble);
-            for (int h = 0; h < heads; ++h) {
-                const size_t i = static_cast<size_t>(l * heads + h);
-                first.values[i] = first_share[h].item<double>();
-                prev.values[i] = prev_share[h].item<double>();
-                entropy.values[i] = ent[h].item<double>();
-            }
-        }
-        at::Tensor visible = torch::arange(T, 0, -1, torch::kDouble);  // queries that see key k: T - k
-        at::Tensor mean_received = sum_received / (visible * std::max(1, layers * heads));
-        for (int64_t k = 0; k < T; ++k) received.scores[static_cast<size_t>(k)] = mean_received[k].item<double>();
-    }
-    r.items.emplace_back(std::move(first));
-    r.items.emplace_back(std::move(prev));
-    r.items.emplace_back(std::move(entropy));
-    r.items.emplace_back(std::move(received));
-    return r;
 }
 
 }  // namespace
@@ -194,6 +123,8 @@ ModelSummary load_model_into(EngineState& state, const std::string& path, const 
     add("Activation", fmt::format("{}{}", to_string(c.activation), c.gated_mlp ? " (gated)" : ""));
     if (c.parallel_residual) add("Residual", "parallel");
     add("Tied embeddings", c.tied_embeddings ? "yes" : "no");
+    add("Weights", m.model->weight_policy());
+    add("Matmul", m.model->matmul_path());
     add("File", m.path);
     if (m.tokenizer_path != m.path) add("Tokenizer", m.tokenizer_path);
     return s;
@@ -216,7 +147,7 @@ PromptRun run_prompt_in(EngineState& state, const PromptExample& example, int to
     PromptRun out;
     out.example = example;
     out.ids = p.ids;
-    for (int32_t id : p.ids) out.tokens.push_back(display_token(*m.tokenizer, id));
+    out.tokens = p.token_texts;  // token_label_text: BOS as its piece
     out.layers = c.n_layers;
     out.heads = c.n_heads;
     const int64_t T = static_cast<int64_t>(p.ids.size());
@@ -232,22 +163,23 @@ PromptRun run_prompt_in(EngineState& state, const PromptExample& example, int to
             for (int i = 0; i < k; ++i) {
                 const auto id = static_cast<int32_t>(ix[t][i]);
                 out.predictions[static_cast<size_t>(t)].push_back(
-                    TokenPrediction{id, display_token(*m.tokenizer, id), v[t][i]});
+                    TokenPrediction{id, token_label_text(*m.tokenizer, id), v[t][i]});
             }
     }
-    const auto& last = out.predictions.back();
-    int32_t target = p.answer_id >= 0 ? p.answer_id : last.front().id;
-    int32_t alternative = p.alternative_id;
-    if (alternative < 0 && last.size() > 1) alternative = last[0].id == target ? last[1].id : last[0].id;
+    const NextTokenTarget next = next_token_target(run.logits[0][T - 1], p.answer_id, p.alternative_id);
+    const auto target = static_cast<int32_t>(next.answer), alternative = static_cast<int32_t>(next.alternative);
     out.target_id = target;
     out.alternative_id = alternative;
-    out.target_text = display_token(*m.tokenizer, target);
-    if (alternative >= 0) out.alternative_text = display_token(*m.tokenizer, alternative);
-    out.prompt_stats = pattern_statistics(patterns, out.tokens);
+    out.target_text = token_label_text(*m.tokenizer, target);
+    if (alternative >= 0) out.alternative_text = token_label_text(*m.tokenizer, alternative);
+    // The pattern statistics shown at once: the registered analysis, as the CLI runs it.
+    Progress quiet;
+    out.pattern_stats = run_analysis(state.registry, AnalysisRequest{kPatternStatistics, {}}, *m.model, *m.tokenizer,
+                                     prompts, quiet);
 
     state.prompts = std::move(prompts);
     state.patterns = std::move(patterns);
-    state.baseline_logits = run.logits[0][T - 1].to(torch::kFloat).contiguous();
+    state.baseline_logits = run.logits[0][T - 1].contiguous();
     state.target_id = target;
     state.alternative_id = alternative;
     out.generation = ++state.prompt_generation;
@@ -325,33 +257,36 @@ InterventionOutcome intervene_in(EngineState& state, const std::vector<HeadScale
     const auto start = std::chrono::steady_clock::now();
     at::Tensor tokens = token_tensor(p.ids);
     at::Tensor logits = m.model->run_with_hooks(tokens, head_scaling_hooks(scales));
-    at::Tensor now = logits[0][static_cast<int64_t>(p.ids.size()) - 1].to(torch::kFloat);
+    at::Tensor now = logits[0][static_cast<int64_t>(p.ids.size()) - 1];
     const at::Tensor& base = state.baseline_logits;
-    at::Tensor lp_now = torch::log_softmax(now, -1);
-    at::Tensor lp_base = torch::log_softmax(base, -1);
+    at::Tensor lp_now = torch::log_softmax(now.to(torch::kFloat), -1);
+    at::Tensor lp_base = torch::log_softmax(base.to(torch::kFloat), -1);
 
     InterventionOutcome out;
     out.generation = state.prompt_generation;
     out.scales = scales;
-    auto metrics = [&](const at::Tensor& logit, const at::Tensor& lp) {
+    // The same numbers as the head_intervention analysis: the core's next-token metrics.
+    NextTokenTarget target;
+    target.answer = state.target_id;
+    target.alternative = state.alternative_id;
+    auto metrics = [&](const at::Tensor& logits) {
         std::array<double, kMetricCount> v{};
-        const int32_t t = state.target_id, a = state.alternative_id;
-        v[static_cast<int>(MetricKind::target_probability)] = std::exp(lp[t].item<double>());
-        v[static_cast<int>(MetricKind::target_logit)] = logit[t].item<double>();
-        v[static_cast<int>(MetricKind::logit_difference)] =
-            a >= 0 ? logit[t].item<double>() - logit[a].item<double>() : std::nan("");
-        v[static_cast<int>(MetricKind::kl_divergence)] = (lp_base.exp() * (lp_base - lp)).sum().item<double>();
+        const NextTokenMetrics m = next_token_metrics(logits, target);
+        v[static_cast<int>(MetricKind::target_probability)] = m.p_answer;
+        v[static_cast<int>(MetricKind::target_logit)] = m.answer_logit;
+        v[static_cast<int>(MetricKind::logit_difference)] = m.logit_diff;
+        v[static_cast<int>(MetricKind::kl_divergence)] = next_token_kl(base, logits);
         return v;
     };
-    out.baseline = metrics(base, lp_base);
-    out.now = metrics(now, lp_now);
+    out.baseline = metrics(base);
+    out.now = metrics(now);
 
     std::set<int32_t> ids;
     for (const auto& t : top_predictions(*m.tokenizer, lp_base, top_k)) ids.insert(t.id);
     for (const auto& t : top_predictions(*m.tokenizer, lp_now, top_k)) ids.insert(t.id);
     if (state.target_id >= 0) ids.insert(state.target_id);
     for (int32_t id : ids)
-        out.changes.push_back(ProbabilityChange{id, display_token(*m.tokenizer, id), std::exp(lp_base[id].item<double>()),
+        out.changes.push_back(ProbabilityChange{id, token_label_text(*m.tokenizer, id), std::exp(lp_base[id].item<double>()),
                                                 std::exp(lp_now[id].item<double>())});
     std::sort(out.changes.begin(), out.changes.end(),
               [](const ProbabilityChange& a, const ProbabilityChange& b) { return a.now > b.now; });
@@ -360,23 +295,9 @@ InterventionOutcome intervene_in(EngineState& state, const std::vector<HeadScale
 }
 
 Provenance provenance_of(const EngineState& state) {
-    const LoadedModel& m = require_model(state);
-    const ModelConfig& c = m.model->config();
-    Provenance p;
-    p.model_path = m.path;
-    p.model_sha256 = sha256_of_path(m.path);
-    p.model_format = to_string(m.format);
-    p.architecture = to_string(c.architecture);
-    p.model_facts = {{"n_layers", std::to_string(c.n_layers)}, {"n_heads", std::to_string(c.n_heads)},
-                     {"n_kv_heads", std::to_string(c.n_kv_heads)}, {"d_model", std::to_string(c.d_model)},
-                     {"d_head", std::to_string(c.d_head)},     {"d_vocab", std::to_string(c.d_vocab)},
-                     {"n_ctx", std::to_string(c.n_ctx)}};
-    for (const auto& prompt : state.prompts) p.prompts.push_back(prompt.example.prompt);
-    p.prompt_source = "headscope-gui";
-    p.headscope_version = HEADSCOPE_VERSION;
-    p.created_utc = utc_timestamp();
-    p.command_line = "headscope-gui";
-    return p;
+    std::vector<std::string> prompts;
+    for (const auto& prompt : state.prompts) prompts.push_back(prompt.example.prompt);
+    return session_provenance(require_model(state), prompts, "headscope-gui", "headscope-gui");
 }
 
 }  // namespace headscope::gui

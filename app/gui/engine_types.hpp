@@ -15,6 +15,9 @@
 
 namespace headscope::gui {
 
+// The analysis whose result the GUI shows as soon as a prompt has run.
+inline constexpr const char* kPatternStatistics = "pattern_statistics";
+
 struct ModelSummary {
     uint64_t generation = 0;  // counts model loads
     std::string path;
@@ -55,7 +58,7 @@ struct PromptRun {
     std::string alternative_text;
     // Per-head statistics of this run's patterns (first-token share, previous-token share,
     // entropy) and the attention each token receives: always available, whatever analyses exist.
-    Result prompt_stats;
+    Result pattern_stats;  // the pattern_statistics analysis of this prompt
     double forward_ms = 0;
 };
 

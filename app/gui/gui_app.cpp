@@ -17,6 +17,7 @@
 #include "exporters.hpp"
 #include "head_grid_panel.hpp"
 #include "headscope/default_paths.hpp"
+#include "headscope/error.hpp"
 #include "headscope/sdk/prompts.hpp"
 #include "main_window.hpp"
 #include "prompt_panel.hpp"
@@ -39,11 +40,13 @@ void quiet_message_handler(QtMsgType type, const QMessageLogContext& context, co
         std::cerr << qFormatLogMessage(type, context, message).toStdString() << std::endl;
 }
 
-std::optional<std::pair<int, int>> parse_head(const QString& text) {
-    static const QRegularExpression re(R"(^\s*[Ll]?(\d+)\s*[.Hh:]\s*[Hh]?(\d+)\s*$)");
-    const auto m = re.match(text);
-    if (!m.hasMatch()) return std::nullopt;
-    return std::make_pair(m.captured(1).toInt(), m.captured(2).toInt());
+// One head as the SDK reads it everywhere (L1H4, 1.4 or 1:4); nullopt when it does not parse.
+std::optional<HeadRef> gui_parse_head(const QString& text) {
+    try {
+        return parse_head(text.toStdString());
+    } catch (const UsageError&) {
+        return std::nullopt;
+    }
 }
 
 // Waits until the requested state is fully computed, renders the view and quits.
@@ -139,10 +142,10 @@ std::optional<GuiOptions> parse_gui_options(const QStringList& args, QString* er
     QCommandLineOption prompt("prompt", "The prompt to run.", "TEXT");
     QCommandLineOption prompts("prompts", "A JSONL prompt set to load into the picker.", "FILE");
     QCommandLineOption example("example", "Which example of --prompts to run (from 1).", "N", "1");
-    QCommandLineOption select("select", "The head to select, as LAYER.HEAD (e.g. 1.4).", "L.H");
+    QCommandLineOption select("select", "The head to select: L1H4 (or 1.4, 1:4).", "HEAD");
     QCommandLineOption query("query", "The query token position to select (default: the last).", "N");
     QCommandLineOption result("result", "The result item the All results tab shows, as ANALYSIS/ITEM or ANALYSIS.", "KEY");
-    QCommandLineOption grid("grid", "The head grid to show, as ANALYSIS/ITEM (e.g. prompt_stats/first_token_share).", "KEY");
+    QCommandLineOption grid("grid", "The head grid to show, as ANALYSIS/ITEM (e.g. pattern_statistics/first_token_share).", "KEY");
     QCommandLineOption scale("scale", "Scale a head's output, LAYER.HEAD=FACTOR (0 ablates); repeatable.", "L.H=F");
     QCommandLineOption view("view", "The view --screenshot renders: " + MainWindow::view_names().join(", ") +
                                         ", or all (then {view} in the --screenshot path names each file).", "NAME", "window");
@@ -188,9 +191,9 @@ std::optional<GuiOptions> parse_gui_options(const QStringList& args, QString* er
         return std::nullopt;
     }
     if (parser.isSet(select)) {
-        o.select = parse_head(parser.value(select));
+        o.select = gui_parse_head(parser.value(select));
         if (!o.select) {
-            *error = "--select takes LAYER.HEAD, e.g. 1.4";
+            *error = "--select takes a head: L1H4 (or 1.4, 1:4)";
             return std::nullopt;
         }
     }
@@ -204,13 +207,13 @@ std::optional<GuiOptions> parse_gui_options(const QStringList& args, QString* er
     o.grid = parser.value(grid);
     o.result = parser.value(result);
     for (const QString& s : parser.values(scale)) {
-        const auto head = parse_head(s.section('=', 0, 0));
+        const auto head = gui_parse_head(s.section('=', 0, 0));
         const double factor = s.section('=', 1).toDouble(&ok);
         if (!head || !ok || factor < 0 || factor > 2) {
-            *error = "--scale takes LAYER.HEAD=FACTOR with FACTOR in 0..2, e.g. 1.4=0";
+            *error = "--scale takes HEAD=FACTOR with FACTOR in 0..2, e.g. L1H4=0";
             return std::nullopt;
         }
-        o.scales.push_back(HeadScale{head->first, head->second, factor});
+        o.scales.push_back(HeadScale{head->layer, head->head, factor});
     }
     o.view = parser.value(view);
     if (!MainWindow::view_names().contains(o.view) && o.view != "all") {
@@ -331,7 +334,7 @@ int run_gui(QApplication& app, const GuiOptions& options) {
     QObject::connect(&session, &Session::promptRan, &window, [&session, &window, &options, applied] {
         if (*applied) return;
         *applied = true;
-        if (options.select) session.select_head(options.select->first, options.select->second);
+        if (options.select) session.select_head(options.select->layer, options.select->head);
         if (options.query >= 0) session.select_query(options.query);
         if (!options.scales.empty()) session.set_head_scales(options.scales);
         if (!options.grid.isEmpty()) window.grid_panel().choose(options.grid.toStdString());

@@ -2,13 +2,15 @@
 // --screenshot mode that renders one state of one view to an image and exits.
 //
 //   headscope-gui [MODEL] [--tokenizer PATH] [--prompt TEXT | --prompts FILE.jsonl [--example N]]
-//                 [--select L.H] [--query N] [--grid ANALYSIS/ITEM] [--result ANALYSIS/ITEM] [--scale L.H=F]...
+//                 [--select L1H4] [--query N] [--grid ANALYSIS/ITEM] [--result ANALYSIS/ITEM] [--scale L1H4=F]...
 //                 [--view NAME|all] [--screenshot OUT.png|OUT.svg|DIR/{view}.png] [--size WxH] [--theme light|dark]
 //                 [--plugin-dir DIR]... [--no-analyses] [--report OUT.html|OUT.pdf] [--timeout SECONDS]
 //
 // Without a display (and without --screenshot) it writes the report of the built-in analyses
 // on the model instead (headscope-report.html in the current folder) and says where.
 #pragma once
+
+#include "headscope/sdk/head_ref.hpp"
 
 #include <QSize>
 #include <QString>
@@ -30,7 +32,7 @@ struct GuiOptions {
     QString prompt;
     QString prompts_file;
     int example = 0;
-    std::optional<std::pair<int, int>> select;
+    std::optional<HeadRef> select;
     int query = -1;
     QString grid;
     QString result;

@@ -1,5 +1,7 @@
 #include "head_grid_panel.hpp"
 
+#include "headscope/sdk/head_ref.hpp"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -58,7 +60,7 @@ HeadGridPanel::HeadGridPanel(Session& session, QWidget* parent) : QWidget(parent
     });
     connect(view_, &HeadGridView::headClicked, &session_, &Session::select_head);
     connect(view_, &HeadGridView::headHovered, this, [this](int l, int h, double v) {
-        readout_->setText(l < 0 ? QString(" ") : QString("L%1H%2: %3").arg(l).arg(h).arg(format_value(v)));
+        readout_->setText(l < 0 ? QString(" ") : QString(QString::fromStdString(head_label(l, h)) + ": " + format_value(v)));
     });
     connect(&session_, &Session::resultsChanged, this, &HeadGridPanel::refresh_choices);
     connect(&session_, &Session::selectionChanged, this,

@@ -1,5 +1,7 @@
 #include "head_grid_view.hpp"
 
+#include "headscope/sdk/head_ref.hpp"
+
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -75,9 +77,8 @@ std::pair<int, int> HeadGridView::head_at(QPointF pos) const {
 
 QString HeadGridView::tooltip_text(int layer, int head) const {
     if (!has_grid() || layer < 0 || head < 0) return {};
-    QString s = QString("<b>L%1H%2</b> &nbsp;%3: <b>%4</b>")
-                    .arg(layer)
-                    .arg(head)
+    QString s = QString("<b>%1</b> &nbsp;%2: <b>%3</b>")
+                    .arg(QString::fromStdString(head_label(layer, head)))
                     .arg(QString::fromStdString(grid_.title).toHtmlEscaped())
                     .arg(format_value(grid_.at(layer, head)));
     auto it = scales_.find({layer, head});

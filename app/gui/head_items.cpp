@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "headscope/error.hpp"
+
 namespace headscope::gui {
 
 namespace {
@@ -12,16 +14,7 @@ std::string lower(std::string s) {
     return s;
 }
 
-bool contains_token(const std::string& text, const std::string& needle) {
-    for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) {
-        const bool digit_before = pos > 0 && std::isdigit(static_cast<unsigned char>(text[pos - 1]));
-        const size_t end = pos + needle.size();
-        const bool digit_after = end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]));
-        const bool alpha_before = pos > 0 && std::isalpha(static_cast<unsigned char>(text[pos - 1])) && std::isdigit(static_cast<unsigned char>(needle[0]));
-        if (!digit_before && !digit_after && !alpha_before) return true;
-    }
-    return false;
-}
+bool about(const ItemHeader& item, int layer, int head) { return item.head == HeadRef{layer, head}; }
 
 std::optional<int64_t> as_int(const Cell& cell) {
     if (const auto* i = std::get_if<int64_t>(&cell)) return *i;
@@ -39,11 +32,12 @@ std::optional<int64_t> as_int(const Cell& cell) {
 
 }  // namespace
 
-bool names_head(const std::string& text, int layer, int head) {
-    const std::string t = lower(text);
-    const std::string l = std::to_string(layer), h = std::to_string(head);
-    return contains_token(t, "l" + l + "h" + h) || contains_token(t, "l" + l + ".h" + h) ||
-           contains_token(t, "l" + l + "_h" + h) || contains_token(t, l + "." + h);
+bool is_head_label(const std::string& label, int layer, int head) {
+    try {
+        return parse_head(label) == HeadRef{layer, head};
+    } catch (const UsageError&) {
+        return false;
+    }
 }
 
 int column_index(const Table& table, const std::string& name) {
@@ -55,14 +49,15 @@ int column_index(const Table& table, const std::string& name) {
 std::optional<Spectrum> head_spectrum(const Result& result, int layer, int head) {
     Spectrum out;
     out.key = "head_spectrum";
-    out.title = "L" + std::to_string(layer) + "H" + std::to_string(head);
+    out.title = head_label(layer, head);
+    out.head = HeadRef{layer, head};
     bool named_spectrum = false;
     for (const auto& item : result.items)
         if (const auto* s = std::get_if<Spectrum>(&item))
-            named_spectrum |= names_head(s->key, layer, head) || names_head(s->title, layer, head);
+            named_spectrum |= about(*s, layer, head);
     for (const auto& item : result.items) {
         if (const auto* s = std::get_if<Spectrum>(&item)) {
-            if (!names_head(s->key, layer, head) && !names_head(s->title, layer, head)) continue;
+            if (!about(*s, layer, head)) continue;
             for (size_t i = 0; i < s->series.size(); ++i) {
                 out.series.push_back(s->series[i]);
                 out.series_names.push_back(i < s->series_names.size() ? s->series_names[i] : s->title);
@@ -71,9 +66,10 @@ std::optional<Spectrum> head_spectrum(const Result& result, int layer, int head)
             out.y_axis = s->y_axis;
             out.log_y = s->log_y;
             if (!s->description.empty()) out.description = s->description;
-        } else if (const auto* m = std::get_if<Matrix>(&item); m && !named_spectrum) {
+        } else if (const auto* m = std::get_if<Matrix>(&item); m && !named_spectrum &&
+                                                              lower(m->row_axis).find("head") != std::string::npos) {
             for (size_t r = 0; r < m->row_labels.size() && static_cast<int>(r) < m->rows; ++r) {
-                if (!names_head(m->row_labels[r], layer, head)) continue;
+                if (!is_head_label(m->row_labels[r], layer, head)) continue;
                 const auto begin = m->values.begin() + static_cast<std::ptrdiff_t>(r * static_cast<size_t>(m->cols));
                 out.series.emplace_back(begin, begin + m->cols);
                 out.series_names.push_back(m->title);
@@ -108,10 +104,10 @@ std::vector<Table> head_tables(const Result& result, int layer, int head) {
             for (const auto& row : t->rows) {
                 if (static_cast<size_t>(hc) >= row.size()) continue;
                 const auto* s = std::get_if<std::string>(&row[static_cast<size_t>(hc)]);
-                if (s && names_head(*s, layer, head)) sub.rows.push_back(row);
+                if (s && is_head_label(*s, layer, head)) sub.rows.push_back(row);
             }
             if (!sub.rows.empty()) out.push_back(std::move(sub));
-        } else if (names_head(t->key, layer, head) || names_head(t->title, layer, head)) {
+        } else if (about(*t, layer, head)) {
             if (!t->rows.empty()) out.push_back(*t);
         }
     }

@@ -1,7 +1,8 @@
-// Finding what a result says about one head, whatever the analysis: Spectrum items named for the
-// head ("L1H4", "1.4"), rows of head-indexed Matrix items (row labels naming heads), and rows of
-// Tables with layer/head columns (or a head column such as "L1H4"). The circuit and sinks views
-// use these to show the selected head's slice of any result.
+// Finding what a result says about one head, whatever the analysis: Spectrum items whose header
+// carries the head (ItemHeader::head), rows of head-indexed Matrix items (a row axis naming heads, row
+// labels read by parse_head), and rows of Tables with layer/head columns (or a head column such
+// as "L1H4"). No head is guessed from keys or titles. The circuit and sinks views use these to
+// show the selected head's slice of any result.
 #pragma once
 
 #include <optional>
@@ -12,16 +13,15 @@
 
 namespace headscope::gui {
 
-// True when text names the head as "L{l}H{h}", "l{l}h{h}", "L{l}.H{h}" or "{l}.{h}" (not as part
-// of a longer number).
-bool names_head(const std::string& text, int layer, int head);
+// True when the whole label is the head in one of the forms parse_head reads (L1H4, 1.4, 1:4).
+bool is_head_label(const std::string& label, int layer, int head);
 
 // The series of every Spectrum item naming the head; when there is none, one curve per
 // head-indexed Matrix (its row for the head); merged into one Spectrum, nullopt when none.
 std::optional<Spectrum> head_spectrum(const Result& result, int layer, int head);
 
-// Tables restricted to the head's rows (Tables without head columns naming the head in their
-// key or title are returned whole); empty tables are dropped.
+// Tables restricted to the head's rows (Tables without head columns whose header carries the head
+// are returned whole); empty tables are dropped.
 std::vector<Table> head_tables(const Result& result, int layer, int head);
 
 // The column index of `name` (case-insensitive), or -1.

@@ -1,5 +1,7 @@
 #include "intervention_panel.hpp"
 
+#include "headscope/sdk/head_ref.hpp"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QGroupBox>
@@ -137,11 +139,11 @@ void InterventionPanel::rebuild_heads() {
     for (int l = 0; l < n_layers_; ++l)
         for (int h = 0; h < n_heads_; ++h) {
             const int row = row_of(l, h);
-            auto* name = new QTableWidgetItem(QString("L%1H%2").arg(l).arg(h));
+            auto* name = new QTableWidgetItem(QString::fromStdString(head_label(l, h)));
             name->setFlags(Qt::ItemIsEnabled);
             heads_->setItem(row, 0, name);
             auto* box = new QCheckBox;
-            box->setToolTip(QString("Ablate L%1H%2").arg(l).arg(h));
+            box->setToolTip("Ablate " + QString::fromStdString(head_label(l, h)));
             heads_->setCellWidget(row, 1, box);
             auto* slider = make_slider();
             heads_->setCellWidget(row, 2, slider);
@@ -188,7 +190,7 @@ void InterventionPanel::sync_controls() {
             heads_->item(row_of(l, h), 3)->setText(QString::number(f, 'f', 2));
         }
     const double f = session_.head_scale(session_.layer(), session_.head());
-    selected_label_->setText(QString("L%1H%2").arg(session_.layer()).arg(session_.head()));
+    selected_label_->setText(QString::fromStdString(head_label(session_.layer(), session_.head())));
     selected_ablate_->setChecked(f == 0.0);
     selected_scale_->setValue(to_slider(f));
     selected_value_->setText(QString("×%1").arg(f, 0, 'f', 2));

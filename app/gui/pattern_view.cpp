@@ -1,5 +1,7 @@
 #include "pattern_view.hpp"
 
+#include "headscope/sdk/head_ref.hpp"
+
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QToolButton>
@@ -80,7 +82,7 @@ PatternView::PatternView(Session& session, QWidget* parent) : QWidget(parent), s
 }
 
 QString PatternView::title_text() const {
-    QString t = QString("L%1H%2 attention pattern").arg(session_.layer()).arg(session_.head());
+    QString t = QString::fromStdString(head_label(session_.layer(), session_.head())) + " attention pattern";
     if (const PromptRun* run = session_.run()) t += QString(" — %1 tokens, rows = query, columns = key").arg(run->ids.size());
     return t;
 }

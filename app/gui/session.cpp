@@ -69,6 +69,7 @@ void Session::run_analyses() {
     if (!plugins_ || !run_) return;
     pending_.clear();
     for (const auto& a : plugins_->analyses) {
+        if (a.id == kPatternStatistics) continue;  // computed with every prompt run
         engine_.run_analysis(a.id, analysis_parameters(a.id));
         pending_.push_back(a.id);
     }
@@ -138,7 +139,7 @@ void Session::on_prompt_ran(std::shared_ptr<const PromptRun> run) {
         else
             it = results_.erase(it);
     }
-    results_["prompt_stats"] = std::make_shared<const Result>(run_->prompt_stats);
+    results_[kPatternStatistics] = std::make_shared<const Result>(run_->pattern_stats);
     pattern_.reset();
     rows_.reset();
     outcome_.reset();
@@ -180,9 +181,9 @@ std::vector<GridRef> Session::grid_choices() const {
         for (const auto& item : r.items)
             if (const auto* g = std::get_if<HeadGrid>(&item)) out.push_back(GridRef{r.analysis_id, g->key});
     };
-    if (const Result* stats = result("prompt_stats")) add(*stats);
+    if (const Result* stats = result(kPatternStatistics)) add(*stats);
     for (const auto& [id, r] : results_)
-        if (id != "prompt_stats") add(*r);
+        if (id != kPatternStatistics) add(*r);
     return out;
 }
 

@@ -25,7 +25,7 @@ namespace {
 const char* kSinks = "attention_sinks";
 
 const TokenScores* received_scores(const Session& session) {
-    for (const char* id : {kSinks, "prompt_stats"}) {
+    for (const char* id : {kSinks, kPatternStatistics}) {
         const Result* r = session.result(id);
         if (!r || !r->error.empty()) continue;
         for (const auto& item : r->items)
@@ -115,7 +115,7 @@ SinksView::SinksView(Session& session, QWidget* parent) : QWidget(parent), sessi
         strip_->set_selected(session_.query());
     });
     connect(&session_, &Session::resultsChanged, this, [this](const QString& id) {
-        if (id.isEmpty() || id == kSinks || id == "prompt_stats") refresh();
+        if (id.isEmpty() || id == kSinks || id == kPatternStatistics) refresh();
     });
     connect(&session_, &Session::promptRan, this, &SinksView::refresh);
     refresh();
@@ -149,12 +149,12 @@ void SinksView::refresh() {
     const QString keep = user_choice_ ? grid_choice_->currentData().toString() : QString();
     grid_choice_->blockSignals(true);
     grid_choice_->clear();
-    for (const char* id : {kSinks, "prompt_stats"}) {
+    for (const char* id : {kSinks, kPatternStatistics}) {
         const Result* r = session_.result(id);
         if (!r || !r->error.empty()) continue;
         for (const auto& item : r->items)
             if (const auto* g = std::get_if<HeadGrid>(&item)) {
-                if (std::string(id) == "prompt_stats" && g->key != "first_token_share") continue;
+                if (std::string(id) == kPatternStatistics && g->key != "first_token_share") continue;
                 grid_choice_->addItem(QString::fromStdString(g->title), QString::fromStdString(std::string(id) + "/" + g->key));
             }
     }

@@ -13,15 +13,15 @@ shot() {  # VIEW FILE OPTIONS...
   shift 2
   "$gui" --size 1600x1000 --view "$view" --screenshot "$here/$file" "$@"
 }
-shot window window.png --select 1.6
-shot tokens tokens.png --select 1.6
-shot grid grid.png --select 1.6
-shot pattern pattern.png --select 1.6
-shot head head.png --select 3.5
-shot circuit circuit.png --select 1.6
-shot sinks sinks.png --select 3.3
-shot interventions interventions.png --select 1.6 --scale 1.6=0
+shot window window.png --select L1H6
+shot tokens tokens.png --select L1H6
+shot grid grid.png --select L1H6
+shot pattern pattern.png --select L1H6
+shot head head.png --select L3H5
+shot circuit circuit.png --select L1H6
+shot sinks sinks.png --select L3H3
+shot interventions interventions.png --select L1H6 --scale L1H6=0
 shot results results.png --result logit_lens/target_probability_p0
 shot model model.png
 shot plugins plugins.png
-shot window window-dark.png --select 1.6 --scale 1.6=0 --theme dark
+shot window window-dark.png --select L1H6 --scale L1H6=0 --theme dark

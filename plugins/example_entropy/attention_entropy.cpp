@@ -35,10 +35,10 @@ public:
     }
     std::vector<ParamSpec> parameters() const override {
         return {
-            {"first_query", ParamType::integer, "1",
-             "query positions before this one are left out (position 0 can only attend to itself)", {}, 0, 1e9},
-            {"normalized", ParamType::boolean, "false",
-             "divide each query's entropy by ln(q + 1), its largest possible value, so that 1 means uniform attention"},
+            ParamSpec::integer("first_query", 1,
+                               "query positions before this one are left out (position 0 can only attend to itself)", 0, 1e9),
+            ParamSpec::boolean("normalized", false,
+                               "divide each query's entropy by ln(q + 1), its largest possible value, so that 1 means uniform attention"),
         };
     }
     // Only the attention patterns are cached for clean_run(); nothing else is kept.
@@ -112,7 +112,8 @@ public:
         torch::Tensor pattern = ctx.clean_run(0).cache.at(HookSite::attn_pattern, fl)[0][fh].to(torch::kDouble).contiguous();
         Matrix m;
         m.key = "most_focused_pattern";
-        m.title = "Attention pattern of head " + std::to_string(fl) + "." + std::to_string(fh) + " (lowest entropy)";
+        m.title = "Attention pattern of " + head_label(fl, fh) + " (lowest entropy)";
+        m.head = HeadRef{fl, fh};
         m.description = "Rows are query tokens, columns the keys they attend to, on the first prompt.";
         m.rows = m.cols = static_cast<int>(pattern.size(0));
         m.values.assign(pattern.data_ptr<double>(), pattern.data_ptr<double>() + pattern.numel());

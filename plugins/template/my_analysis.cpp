@@ -17,7 +17,7 @@ public:
     std::string description() const override { return "Each head's largest attention weight, averaged over queries."; }
 
     std::vector<ParamSpec> parameters() const override {
-        return {{"first_query", ParamType::integer, "1", "query positions before this are skipped", {}, 0, 1e9}};
+        return {ParamSpec::integer("first_query", 1, "query positions before this are skipped", 0, 1e9)};
     }
 
     // The activations clean_run() caches for you; nothing else is kept.

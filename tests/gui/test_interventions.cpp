@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "gui_test_support.hpp"
@@ -156,6 +157,20 @@ private Q_SLOTS:
         const int32_t top = wb.session.run()->predictions.back().front().id;
         const double hook = probabilities_with_scaled_head(wb.session.run()->ids, 1, 3, 0.0)[top].item<double>();
         QVERIFY(std::abs(std::get<double>(per_prompt->rows[0][5]) - hook) < 1e-5);
+
+        // The panel's numbers for the same edit are the analysis's (one core implementation):
+        // p(answer), the logit difference and the KL after zeroing L1H3.
+        auto previous = wb.session.outcome();
+        wb.window.intervention_panel().ablate_checkbox(1, 3).click();
+        QVERIFY(wait_until([&] { return wb.session.outcome() != previous && !wb.session.outcome()->scales.empty(); }, 60000));
+        const auto& now = wb.session.outcome()->now;
+        auto column = [&](const char* name) {
+            const auto it = std::find(per_prompt->columns.begin(), per_prompt->columns.end(), name);
+            return std::get<double>(per_prompt->rows[0][static_cast<size_t>(it - per_prompt->columns.begin())]);
+        };
+        QVERIFY(std::abs(now[static_cast<int>(MetricKind::target_probability)] - column("p_answer_after")) < 1e-12);
+        QVERIFY(std::abs(now[static_cast<int>(MetricKind::logit_difference)] - column("logit_diff_after")) < 1e-9);
+        QVERIFY(std::abs(now[static_cast<int>(MetricKind::kl_divergence)] - column("kl_divergence")) < 1e-12);
     }
 };
 

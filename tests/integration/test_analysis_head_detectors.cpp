@@ -131,6 +131,11 @@ TEST_CASE("head_detectors scores the prompts too when it is given some", "[head_
     CHECK(ind.at(0, 3) == Approx(1.0).margin(1e-9));
     CHECK(grid(r, "previous_token_score_prompts").layers == 5);
     CHECK(grid(r, "duplicate_token_score_prompts").heads == 8);
+    // The summary gives the prompt-based scores too, the planted head first.
+    bool said = false;
+    for (const auto& line : r.summary) said |= line.rfind("Induction score (prompts): L0H3 1.000", 0) == 0;
+    INFO(r.summary.size() << " summary lines");
+    CHECK(said);
 }
 
 TEST_CASE("head_detectors refuses sequences longer than a learned context", "[head_detectors]") {

@@ -103,7 +103,7 @@ TEST_CASE("head_intervention refuses missing or unknown heads", "[head_intervent
     Result none = run_analysis(builtin_registry(), {"head_intervention", {}}, *m.model, *m.tokenizer, prompts, quiet);
     CHECK(none.error.find("head_intervention.heads") != std::string::npos);
     Result bad = run_analysis(builtin_registry(), {"head_intervention", {{"heads", "7.0"}}}, *m.model, *m.tokenizer, prompts, quiet);
-    CHECK(bad.error.find("7.0") != std::string::npos);
+    CHECK(bad.error.find("L7H0") != std::string::npos);
     // A prompt without answer: the clean top token is the answer, and the summary says so.
     Result ok = run(m, prompts, {{"heads", "0.1"}, {"scale", "0.5"}});
     bool said = false;

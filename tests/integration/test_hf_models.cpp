@@ -23,9 +23,10 @@ struct Case {
     const char* what;
 };
 
-void check_parity(const std::string& dir, int layer, const char* script = "hf_reference.py") {
+void check_parity(const std::string& dir, int layer, const char* script = "hf_reference.py",
+                  const LoadOptions& options = {}) {
     torch::NoGradGuard no_grad;
-    LoadedModel m = load_model(dir);
+    LoadedModel m = load_model(dir, options);
     std::vector<int32_t> ids{5, 17, 300, 2, 99, 99, 421, 7, 64, 250, 13, 500};
     torch::Tensor tokens = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kLong).unsqueeze(0);
     const std::string pattern_name = hook_name("pattern", layer);
@@ -82,6 +83,72 @@ TEST_CASE("today's HF decoders match the independent PyTorch reference", "[hf][r
                 check_parity(dir, layer, "hf_decoder_reference.py");
             }
         }
+    }
+}
+
+TEST_CASE("today's HF decoders stored in bfloat16 match the reference with streamed weights", "[hf][reference][decoders]") {
+    // The families with per-layer q/k norms and output norms, read as views of a sharded bf16
+    // file and materialized one layer at a time (the reference runs on the same bf16 values).
+    for (const char* v : {"qwen3", "gemma", "gemma2", "gemma3_text", "phi3", "olmo2"}) {
+        DYNAMIC_SECTION(v) {
+            TempDir tmp;
+            const std::string dir = tmp.file("model");
+            run_reference("hf_decoder_reference.py", {"write", v, dir, "--seed", "5", "--dtype", "BF16", "--shards", "2"});
+            LoadOptions o;
+            o.compute.residency = WeightResidency::streamed;
+            check_parity(dir, 0, "hf_decoder_reference.py", o);
+            LoadedModel m = load_model(dir, o);
+            CHECK(m.model->residency() == WeightResidency::streamed);
+            const LayerWeights& L = m.model->weights().layers[0];
+            CHECK(L.W_Q.scalar_type() == torch::kBFloat16);  // kept as stored: a view, not a copy
+            CHECK(L.W_gate.scalar_type() == torch::kBFloat16);
+            if (std::string(v) == "qwen3" || std::string(v) == "olmo2") CHECK(L.q_norm_w.scalar_type() == torch::kBFloat16);
+            // Gemma's norms hold 1 + w, computed once in float32.
+            if (std::string(v).rfind("gemma", 0) == 0) CHECK(L.ln1_w.scalar_type() == torch::kFloat32);
+        }
+    }
+}
+
+TEST_CASE("broken checkpoints of today's HF decoders give clear errors", "[hf][errors][decoders]") {
+    TempDir tmp;
+    SECTION("unknown model_type names itself and the supported types") {
+        const std::string dir = tmp.file("model");
+        run_reference("hf_decoder_reference.py", {"write", "gemma2", dir});
+        const std::string config = read_file(dir + "/config.json");
+        write_file(dir + "/config.json", std::regex_replace(config, std::regex("\"gemma2\""), "\"gemma9\""));
+        CHECK_THROWS_WITH(load_model(dir), Catch::Contains("gemma9") && Catch::Contains("gemma3_text") &&
+                                               Catch::Contains("olmo2") && Catch::Contains("qwen3"));
+    }
+    SECTION("a missing post-norm is named") {
+        const std::string dir = tmp.file("model");
+        run_reference("hf_decoder_reference.py",
+                      {"write", "gemma2", dir, "--drop", "model.layers.1.post_feedforward_layernorm.weight"});
+        CHECK_THROWS_WITH(load_model(dir), Catch::Contains("missing tensor") &&
+                                               Catch::Contains("model.layers.1.post_feedforward_layernorm.weight"));
+    }
+    SECTION("a missing q norm is named") {
+        const std::string dir = tmp.file("model");
+        run_reference("hf_decoder_reference.py", {"write", "qwen3", dir, "--drop", "model.layers.2.self_attn.k_norm.weight"});
+        CHECK_THROWS_WITH(load_model(dir), Catch::Contains("model.layers.2.self_attn.k_norm.weight") &&
+                                               Catch::Contains("expected shape [24]"));
+    }
+    SECTION("a mis-shaped q norm is named with both shapes") {
+        // A Qwen-3 checkpoint (per-head q norm [24]) read as OLMo-2 (full-width [4 * 24]).
+        const std::string dir = tmp.file("model");
+        run_reference("hf_decoder_reference.py", {"write", "qwen3", dir});
+        std::string config = read_file(dir + "/config.json");
+        config = std::regex_replace(config, std::regex("\"qwen3\""), "\"olmo2\"");
+        write_file(dir + "/config.json", config);
+        // OLMo-2 has no input norms: its first norm read is q_norm.
+        CHECK_THROWS_WITH(load_model(dir), Catch::Contains("model.layers.0.self_attn.q_norm.weight") &&
+                                               Catch::Contains("[24]") && Catch::Contains("expected [96]"));
+    }
+    SECTION("a bad rope_scaling is refused with the supported kinds") {
+        const std::string dir = tmp.file("model");
+        run_reference("hf_decoder_reference.py", {"write", "llama3", dir});
+        const std::string config = read_file(dir + "/config.json");
+        write_file(dir + "/config.json", std::regex_replace(config, std::regex("\"llama3\""), "\"ntk-by-parts\""));
+        CHECK_THROWS_WITH(load_model(dir), Catch::Contains("ntk-by-parts") && Catch::Contains("yarn"));
     }
 }
 

@@ -10,7 +10,8 @@ float64; it shares no code with headscope. Checkpoint writing (safetensors by ha
 tokenizer.json) is reused from hf_reference.py.
 
 usage:
-  hf_decoder_reference.py write VARIANT OUT_DIR [--seed S]
+  hf_decoder_reference.py write VARIANT OUT_DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]
+                                                            [--drop TENSOR]
   hf_decoder_reference.py logits DIR IDS_JSON [--layer L]   -> {"logits": [...], "pattern": [...]}
   hf_decoder_reference.py variants                          -> the variant names, one a line
 """
@@ -310,7 +311,9 @@ def main():
         a = flags(sys.argv[4:])
         g = torch.Generator().manual_seed(int(a.get("seed", 0)))
         t, c = make(variant, g)
-        write_checkpoint(out, t, c, "F32", 1)
+        if "drop" in a:  # a broken checkpoint for the error tests
+            del t[a["drop"]]
+        write_checkpoint(out, t, c, a.get("dtype", "F32"), int(a.get("shards", 1)))
     elif mode == "logits":
         d, ids = sys.argv[2], json.loads(sys.argv[3])
         a = flags(sys.argv[4:])

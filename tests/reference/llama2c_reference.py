@@ -6,6 +6,7 @@ adjacent pairs, grouped-query attention, SwiGLU, tied classifier. Used by headsc
 ground truth.
 
 usage: llama2c_reference.py MODEL.bin logits IDS_JSON [--uniform-attention]
+                            [--pattern-edit LAYER HEAD uniform|identity|previous ALPHA]
        llama2c_reference.py MODEL.bin greedy N [--start ID]
 Prints JSON.
 """
@@ -71,9 +72,10 @@ def rope(vec, pos, hs):
 class Runner:
     """Token-by-token forward with a KV cache, as run.c's forward() does."""
 
-    def __init__(self, m, uniform_attention=False):
+    def __init__(self, m, uniform_attention=False, pattern_edit=None):
         self.m = m
         self.uniform = uniform_attention
+        self.edit = pattern_edit  # (layer, head, target, alpha): p := (1 - alpha) p + alpha target
         self.keys = [[] for _ in range(m["n_layers"])]
         self.values = [[] for _ in range(m["n_layers"])]
 
@@ -102,6 +104,15 @@ class Runner:
                     scores = ks @ qh / np.sqrt(hs)
                     p = np.exp(scores - scores.max())
                     p /= p.sum()
+                if self.edit and self.edit[0] == l and self.edit[1] == h:
+                    target = np.zeros(pos + 1)
+                    if self.edit[2] == "uniform":
+                        target[:] = 1.0 / (pos + 1)
+                    elif self.edit[2] == "identity":
+                        target[pos] = 1.0
+                    else:  # previous token; the first token attends to itself
+                        target[max(pos - 1, 0)] = 1.0
+                    p = (1.0 - self.edit[3]) * p + self.edit[3] * target
                 att_out[h * hs:(h + 1) * hs] = p @ vs
             x = x + m["wo"][l] @ att_out
             xb = rmsnorm(x, m["rms_ffn"][l])
@@ -112,8 +123,8 @@ class Runner:
         return m["wcls"] @ x
 
 
-def forward_all(m, ids, uniform_attention=False):
-    runner = Runner(m, uniform_attention)
+def forward_all(m, ids, uniform_attention=False, pattern_edit=None):
+    runner = Runner(m, uniform_attention, pattern_edit)
     return np.array([runner.step(t) for t in ids])
 
 
@@ -137,7 +148,11 @@ def main():
     if mode == "logits":
         ids = json.loads(sys.argv[3])
         uniform = "--uniform-attention" in sys.argv[4:]
-        logits = forward_all(model, ids, uniform)
+        edit = None
+        if "--pattern-edit" in sys.argv:
+            i = sys.argv.index("--pattern-edit")
+            edit = (int(sys.argv[i + 1]), int(sys.argv[i + 2]), sys.argv[i + 3], float(sys.argv[i + 4]))
+        logits = forward_all(model, ids, uniform, edit)
         json.dump({"logits": logits.tolist()}, sys.stdout)
     elif mode == "greedy":
         n = int(sys.argv[3])

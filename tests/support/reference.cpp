@@ -31,4 +31,15 @@ std::vector<int64_t> json_ints(const std::string& text, const std::string& key) 
 
 std::string ids_json(const std::vector<int32_t>& ids) { return nlohmann::json(ids).dump(); }
 
+namespace {
+nlohmann::json nested(const torch::Tensor& t) {
+    if (t.dim() == 0) return t.item<double>();
+    nlohmann::json out = nlohmann::json::array();
+    for (int64_t i = 0; i < t.size(0); ++i) out.push_back(nested(t[i]));
+    return out;
+}
+}  // namespace
+
+std::string tensor_json(const torch::Tensor& t) { return nested(t.detach().to(torch::kCPU, torch::kDouble)).dump(); }
+
 }  // namespace headscope::test

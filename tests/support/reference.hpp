@@ -16,5 +16,7 @@ std::string run_reference(const std::string& script, const std::vector<std::stri
 torch::Tensor json_matrix(const std::string& json_text, const std::string& key);
 std::vector<int64_t> json_ints(const std::string& json_text, const std::string& key);
 std::string ids_json(const std::vector<int32_t>& ids);
+// Any tensor as nested JSON lists of float64 (a scalar for 0 dimensions).
+std::string tensor_json(const torch::Tensor& t);
 
 }  // namespace headscope::test

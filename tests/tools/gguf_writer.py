@@ -23,9 +23,13 @@ U8, I8, U16, I16, U32, I32, F32, BOOL, STRING, ARRAY, U64, I64, F64 = range(13)
 SCALAR_FORMATS = {U8: "<B", I8: "<b", U16: "<H", I16: "<h", U32: "<I", I32: "<i", F32: "<f",
                   BOOL: "<?", U64: "<Q", I64: "<q", F64: "<d"}
 # ggml tensor types.
-GGML_F32, GGML_F16, GGML_Q4_0, GGML_Q8_0, GGML_BF16 = 0, 1, 2, 8, 30
-TYPE_NAMES = {GGML_F32: "f32", GGML_F16: "f16", GGML_Q4_0: "q4_0", GGML_Q8_0: "q8_0", GGML_BF16: "bf16"}
+GGML_F32, GGML_F16, GGML_Q4_0, GGML_Q8_0, GGML_Q4_K, GGML_Q6_K, GGML_BF16 = 0, 1, 2, 8, 12, 14, 30
+TYPE_NAMES = {GGML_F32: "f32", GGML_F16: "f16", GGML_Q4_0: "q4_0", GGML_Q8_0: "q8_0", GGML_Q4_K: "q4_K",
+              GGML_Q6_K: "q6_K", GGML_BF16: "bf16"}
 QK = 32
+QK_K = 256  # elements of a k-quant super-block
+Q4_K_BYTES = 2 + 2 + 12 + QK_K // 2   # d, dmin, packed 6-bit scales/mins, nibbles
+Q6_K_BYTES = QK_K // 2 + QK_K // 4 + QK_K // 16 + 2  # ql, qh, int8 scales, d
 
 # The llama-like model the metadata describes.
 D_MODEL, N_LAYERS, N_HEADS, N_KV_HEADS, D_MLP, N_CTX = 64, 2, 4, 2, 96, 128
@@ -88,6 +92,59 @@ def quantize_q4_0(x):
 
 # ---- independent dequantisation from the stored bytes ----
 
+def f16_at(blocks, start):
+    """The little-endian fp16 at byte `start` of every block, as float32 [n_blocks, 1]."""
+    return blocks[:, start:start + 2].copy().view("<f2").astype(np.float32)
+
+
+def q4_K_scales_mins(packed):
+    """The 8 six-bit (scale, min) pairs of each q4_K super-block from its 12 packed bytes.
+
+    Bytes 0..3 hold scales 0..3 in their low 6 bits and the top 2 bits of scales 4..7;
+    bytes 4..7 the same for the mins; bytes 8..11 the low 4 bits of scale 4+i (low nibble)
+    and min 4+i (high nibble)."""
+    p = packed.astype(np.int32)
+    low6_sc, low6_m, tail = p[:, 0:4], p[:, 4:8], p[:, 8:12]
+    scales = np.concatenate([low6_sc & 63, (tail & 0x0F) | ((low6_sc >> 6) << 4)], axis=1)
+    mins = np.concatenate([low6_m & 63, (tail >> 4) | ((low6_m >> 6) << 4)], axis=1)
+    return scales, mins
+
+
+def dequantize_q4_K(buf):
+    blocks = buf.reshape(-1, Q4_K_BYTES)
+    d, dmin = f16_at(blocks, 0), f16_at(blocks, 2)
+    scales, mins = q4_K_scales_mins(blocks[:, 4:16])
+    qs = blocks[:, 16:].astype(np.int32)
+    # Element e: 64-element group g = e // 64, position r = e % 64 inside it; sub-block 2g + (r >= 32);
+    # its nibble is in byte 32g + r % 32, the low one for r < 32.
+    e = np.arange(QK_K)
+    g, r = e // 64, e % 64
+    sub = 2 * g + (r >= 32)
+    nib = np.where(r < 32, qs[:, 32 * g + r % 32] & 0x0F, qs[:, 32 * g + r % 32] >> 4)
+    sc = scales[:, sub].astype(np.float32)
+    mn = mins[:, sub].astype(np.float32)
+    return ((d * sc) * nib.astype(np.float32) - dmin * mn).reshape(-1)
+
+
+def dequantize_q6_K(buf):
+    blocks = buf.reshape(-1, Q6_K_BYTES)
+    ql = blocks[:, :QK_K // 2].astype(np.int32)
+    qh = blocks[:, QK_K // 2:QK_K // 2 + QK_K // 4].astype(np.int32)
+    scales = blocks[:, QK_K // 2 + QK_K // 4:-2].view(np.int8).astype(np.int32)
+    d = f16_at(blocks, Q6_K_BYTES - 2)
+    # Element e: half h = e // 128; inside it quarter k = (e % 128) // 32 and lane l = e % 32.
+    # Low 4 bits: ql[64h + l + 32 (k odd)], low nibble for k < 2; high 2 bits: bits 2k, 2k+1 of
+    # qh[32h + l]; scale: scales[8h + 2k + l // 16]. Value d * scale * (q - 32).
+    e = np.arange(QK_K)
+    h, k, l = e // 128, (e % 128) // 32, e % 32
+    low_byte = ql[:, 64 * h + l + 32 * (k % 2)]
+    low = np.where(k < 2, low_byte & 0x0F, low_byte >> 4)
+    high = (qh[:, 32 * h + l] >> (2 * k)) & 3
+    q = (low | (high << 4)) - 32
+    sc = scales[:, 8 * h + 2 * k + l // 16]
+    return (d * (sc * q).astype(np.float32)).reshape(-1)
+
+
 def dequantize(ggml_type, raw):
     buf = np.frombuffer(raw, dtype=np.uint8)
     if ggml_type == GGML_F32:
@@ -109,6 +166,10 @@ def dequantize(ggml_type, raw):
         high = (qs >> 4).astype(np.int32) - 8    # elements 16..31
         q = np.concatenate([low, high], axis=1).astype(np.float32)
         return (d * q).reshape(-1)
+    if ggml_type == GGML_Q4_K:
+        return dequantize_q4_K(buf)
+    if ggml_type == GGML_Q6_K:
+        return dequantize_q6_K(buf)
     raise ValueError(ggml_type)
 
 
@@ -209,9 +270,72 @@ def tensors(rng):
     out.append(("test.q8_0_raw", GGML_Q8_0, (3, 64), random_bytes(6 * 34)))
     out.append(("test.q4_0_raw", GGML_Q4_0, (3, 32), random_bytes(3 * 18)))
     out.append(("test.bf16_raw", GGML_BF16, (5,), random_bytes(5 * 2)))
+    out.append(("test.q4_K_raw", GGML_Q4_K, (3, 512), random_bytes(6 * Q4_K_BYTES)))
+    out.append(("test.q6_K_raw", GGML_Q6_K, (2, 768), random_bytes(6 * Q6_K_BYTES)))
+    # The same kinds of blocks with finite, moderate super-block scales, as real files have.
+    out.append(("test.q4_K_blocks", GGML_Q4_K, (4, 256), k_blocks(rng, Q4_K_BYTES, 4, (0, 2))))
+    out.append(("test.q6_K_blocks", GGML_Q6_K, (4, 256), k_blocks(rng, Q6_K_BYTES, 4, (Q6_K_BYTES - 2,))))
+    out.append(("test.q4_K_planted", GGML_Q4_K, (2, 512), planted_k_blocks(rng, GGML_Q4_K, 4)))
+    out.append(("test.q6_K_planted", GGML_Q6_K, (1, 768), planted_k_blocks(rng, GGML_Q6_K, 3)))
     out.append(real("test.f32_4d", GGML_F32, (2, 3, 4, 5)))
     out.append(real("test.f16_odd", GGML_F16, (3,)))  # 6 bytes: the next tensor needs padding
     return out
+
+
+def k_blocks(rng, block_bytes, n_blocks, scale_offsets):
+    """Random k-quant super-blocks whose fp16 super-block scales (at scale_offsets) are finite."""
+    blocks = rng.integers(0, 256, (n_blocks, block_bytes), dtype=np.uint8)
+    for off in scale_offsets:
+        scale = rng.uniform(-0.05, 0.05, n_blocks).astype(np.float16).view(np.uint8).reshape(n_blocks, 2)
+        blocks[:, off:off + 2] = scale
+    return blocks.tobytes()
+
+
+def pack_q4_K(d, dmin, scales, mins, q):
+    """One q4_K super-block from its parts: fp16 d and dmin, 8 six-bit scales and mins, 256
+    nibbles. Returns (bytes, the values it encodes: d*scale*q - dmin*min per 32-element sub-block)."""
+    sc, mn = np.asarray(scales, np.uint8), np.asarray(mins, np.uint8)
+    packed = np.zeros(12, np.uint8)
+    packed[0:4] = sc[0:4] | ((sc[4:8] >> 4) << 6)
+    packed[4:8] = mn[0:4] | ((mn[4:8] >> 4) << 6)
+    packed[8:12] = (sc[4:8] & 0x0F) | ((mn[4:8] & 0x0F) << 4)
+    q = np.asarray(q, np.uint8).reshape(4, 64)
+    qs = (q[:, :32] | (q[:, 32:] << 4)).astype(np.uint8).reshape(-1)
+    raw = to_f16_bits(d).tobytes() + to_f16_bits(dmin).tobytes() + packed.tobytes() + qs.tobytes()
+    d32, dmin32 = np.float16(d).astype(np.float32), np.float16(dmin).astype(np.float32)
+    sub = np.arange(QK_K) // 32
+    values = (d32 * sc[sub].astype(np.float32)) * q.reshape(-1).astype(np.float32) - dmin32 * mn[sub]
+    return raw, values.astype(np.float32)
+
+
+def pack_q6_K(d, scales, q):
+    """One q6_K super-block from fp16 d, 16 int8 scales (one per 16 elements) and 256 six-bit q."""
+    q = np.asarray(q, np.uint8).reshape(2, 4, 32)  # [half, quarter, lane]
+    ql = np.concatenate([(q[:, 0] & 0x0F) | ((q[:, 2] & 0x0F) << 4),
+                         (q[:, 1] & 0x0F) | ((q[:, 3] & 0x0F) << 4)], axis=1).astype(np.uint8)
+    qh = ((q[:, 0] >> 4) | ((q[:, 1] >> 4) << 2) | ((q[:, 2] >> 4) << 4) | ((q[:, 3] >> 4) << 6))
+    sc = np.asarray(scales, np.int8)
+    raw = ql.reshape(-1).tobytes() + qh.astype(np.uint8).reshape(-1).tobytes() + sc.tobytes()
+    raw += to_f16_bits(d).tobytes()
+    d32 = np.float16(d).astype(np.float32)
+    values = d32 * (sc[np.arange(QK_K) // 16].astype(np.int32) * (q.reshape(-1).astype(np.int32) - 32))
+    return raw, values.astype(np.float32)
+
+
+def planted_k_blocks(rng, gtype, n_blocks):
+    """Super-blocks packed from known parts; checks that dequantize() recovers the planted values."""
+    raw, want = b"", []
+    for _ in range(n_blocks):
+        if gtype == GGML_Q4_K:
+            r, v = pack_q4_K(rng.uniform(0.001, 0.02), rng.uniform(0.001, 0.02), rng.integers(0, 64, 8),
+                             rng.integers(0, 64, 8), rng.integers(0, 16, QK_K))
+        else:
+            r, v = pack_q6_K(rng.uniform(-0.02, 0.02), rng.integers(-128, 128, 16), rng.integers(0, 64, QK_K))
+        raw += r
+        want.append(v)
+    got = dequantize(gtype, raw)
+    assert np.allclose(got, np.concatenate(want), rtol=1e-6, atol=1e-7), TYPE_NAMES[gtype]
+    return raw
 
 
 def align(n, alignment):

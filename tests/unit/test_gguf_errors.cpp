@@ -218,10 +218,16 @@ TEST_CASE("GGUF errors: tensor directory", "[gguf][errors]") {
         GgufBuilder b;
         b.tensor("blk.0.attn_q.weight", {32}, kGgmlQ4_1, std::string(20, '\0'));
         expect(b, {"tensor 'blk.0.attn_q.weight'",
-                   "tensor type q4_1 (3) is not supported; supported: f32, f16, bf16, q8_0, q4_0"});
+                   "tensor type q4_1 (3) is not supported; supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K"});
         GgufBuilder k;
-        k.tensor("w", {256}, 14, std::string(210, '\0'));
-        expect(k, {"tensor 'w'", "q6_K (14) is not supported"});
+        k.tensor("w", {256}, 13, std::string(176, '\0'));
+        expect(k, {"tensor 'w'", "q5_K (13) is not supported"});
+    }
+    SECTION("k-quant rows must hold whole 256-element super-blocks") {
+        GgufBuilder b;
+        b.tensor("blk.0.ffn_down.weight", {128, 2}, 14, std::string(210, '\0'));
+        expect(b, {"tensor 'blk.0.ffn_down.weight'", "q6_K tensor has rows of 128 elements",
+                   "256-element block"});
     }
     SECTION("invalid type id") {
         GgufBuilder b;

@@ -1,5 +1,5 @@
 // GGUF v1/v2/v3 files written by tests/tools/gguf_writer.py (numpy, from the GGUF spec), with
-// f32, f16, bf16, q8_0 and q4_0 tensors; their values are compared with numpy's own
+// f32, f16, bf16, q8_0, q4_0, q4_K and q6_K tensors; their values are compared with numpy's own
 // dequantisation of the bytes it wrote.
 #include <catch2/catch.hpp>
 
@@ -48,7 +48,7 @@ WrittenFile write_gguf(const test::TempDir& tmp, int version, int alignment, int
         for (std::string d; std::getline(dims, d, ',');) e.shape.push_back(std::stoll(d));
         w.tensors.push_back(e);
     }
-    REQUIRE(w.tensors.size() == 26);
+    REQUIRE(w.tensors.size() == 32);
     return w;
 }
 

@@ -27,6 +27,6 @@ TEST_CASE("parameters fill defaults and validate overrides", "[parameters]") {
     CHECK_THROWS_WITH(ParamValues("demo", specs, {{"top_k", "0"}}), Catch::Contains("[1, 100]"));
     CHECK_THROWS_WITH(ParamValues("demo", specs, {{"scale", "2.5"}}), Catch::Contains("demo.scale"));
     CHECK_THROWS_WITH(ParamValues("demo", specs, {{"metric", "acc"}}), Catch::Contains("logit_diff, loss"));
-    CHECK_THROWS_WITH(ParamValues("demo", specs, {{"heads", "1-4"}}), Catch::Contains("LAYER.HEAD"));
+    CHECK_THROWS_WITH(ParamValues("demo", specs, {{"heads", "1-4"}}), Catch::Contains("L<layer>H<head>"));
     CHECK_THROWS_AS(ParamValues("demo", specs, {{"heads", "1.4,,2.0"}}), UsageError);
 }

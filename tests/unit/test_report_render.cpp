@@ -58,13 +58,13 @@ TEST_CASE("head grid findings name the top heads in words", "[report]") {
     const HeadGrid& g = std::get<HeadGrid>(f.results[0].items[0]);
     auto lines = report::head_grid_findings(g);
     REQUIRE(!lines.empty());
-    CHECK(lines[0] == "Head 1.4 has the highest induction score (0.93); next are 1.1 (0.61), 0.4 (0.2), 1.6 (0.2).");
+    CHECK(lines[0] == "L1H4 has the highest induction score (0.93); next are L1H1 (0.61), L0H4 (0.2), L1H6 (0.2).");
     const HeadGrid& d = std::get<HeadGrid>(f.results[1].items[0]);
     // numpy: v = 2 sin(0.7 i), i = 0..15: argmax 11 (1.9763), argmin 7 (-1.9649).
     auto signed_lines = report::head_grid_findings(d, 0);
     REQUIRE(signed_lines.size() == 2);
-    CHECK(signed_lines[0] == "Head 1.3 has the highest direct logit attribution (1.98).");
-    CHECK(signed_lines[1] == "Head 0.7 has the most negative direct logit attribution (-1.96).");
+    CHECK(signed_lines[0] == "L1H3 has the highest direct logit attribution (1.98).");
+    CHECK(signed_lines[1] == "L0H7 has the most negative direct logit attribution (-1.96).");
 }
 
 TEST_CASE("the PNG encoder writes images other decoders read", "[report]") {
@@ -155,7 +155,7 @@ TEST_CASE("a report renders every analysis of a results file, escaped, determini
         }
         const std::string text = j["text"];
         for (const Result& r : original.results) CHECK(contains(text, r.analysis_title));
-        CHECK(contains(text, "Head 1.4 has the highest induction score (0.93)"));
+        CHECK(contains(text, "L1H4 has the highest induction score (0.93)"));
         CHECK(contains(text, "boom: <script>alert('err')</script>"));  // the failed analysis's error, as text
         CHECK(contains(text, "9d4f6a0b0f2d3b17a1c2e3f4a5b6c7d8e9f00112233445566778899aabbccdd"));
         CHECK(contains(text, "2024-05-01T12:34:56Z"));
@@ -197,7 +197,7 @@ TEST_CASE("a report renders every analysis of a results file, escaped, determini
         CHECK(r.err.empty());
         CHECK(contains(r.out, "headscope report: stories260K.bin"));
         for (const Result& res : original.results) CHECK(contains(r.out, res.analysis_id));
-        CHECK(contains(r.out, "Head 1.4 has the highest induction score (0.93)"));
+        CHECK(contains(r.out, "L1H4 has the highest induction score (0.93)"));
         CHECK(contains(r.out, "<script>alert('pwned')</script>"));
         CHECK(contains(r.out, "This analysis failed"));
         CommandResult info = run_command({"pdfinfo", tmp.file("report.pdf")});

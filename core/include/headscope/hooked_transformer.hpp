@@ -17,10 +17,22 @@
 
 namespace headscope {
 
+// Where the compute-dtype weights live. resident: converted once at load and kept (interactive
+// speed; what training needs). streamed: the weights stay as loaded (views of the memory-mapped
+// file in their stored dtype, quantised blocks) and each layer is converted — upcast, dequantised,
+// moved to the device — when it runs, so the peak is the file plus one layer. automatic: resident
+// when the compute-dtype copy of the whole model is at most kResidentLimitBytes and nothing is
+// quantised, streamed otherwise.
+enum class WeightResidency { automatic, resident, streamed };
+const char* to_string(WeightResidency r);
+
 struct ComputeOptions {
     c10::Device device = c10::Device(c10::DeviceType::CPU);
     at::ScalarType dtype = at::kFloat;
+    WeightResidency residency = WeightResidency::automatic;
 };
+
+struct LayerCompute;  // one layer's weights as the forward uses them (internal)
 
 struct CachedRun {
     at::Tensor logits;  // [batch, pos, d_vocab]
@@ -38,10 +50,33 @@ public:
     // Prompts at least this long compute attention in causal query blocks when no hook reads
     // hook_attn_scores or hook_pattern (same values, half the work, no [B, H, T, T] tensor).
     static constexpr int64_t kChunkedAttentionFrom = 512;
+    // automatic residency keeps a converted copy of models up to this size (compute dtype).
+    static constexpr int64_t kResidentLimitBytes = int64_t{256} << 20;
 
     const ModelConfig& config() const { return config_; }
+    // Resident: every weight in the compute dtype on the compute device. Streamed: the weights as
+    // loaded (stored dtype, on the host; quantised layer weights in `deferred`) — read a layer's
+    // weights through layer_weights() to get them in the compute dtype.
     const ModelWeights& weights() const { return weights_; }
     const ComputeOptions& options() const { return options_; }
+    // automatic -> resident or streamed for a model of `parameters` (quantised or not).
+    static WeightResidency choose_residency(WeightResidency requested, int64_t parameters, bool quantized,
+                                            at::ScalarType dtype);
+    // The policy in force (never automatic) and one line saying it and why, for info/--verbose.
+    WeightResidency residency() const { return residency_; }
+    std::string weight_policy() const;
+    // The matmul path for this dtype on this device, e.g. "bfloat16 GEMM (oneDNN, avx512_bf16)"
+    // or "float32 GEMM on bfloat16 weights upcast per layer".
+    std::string matmul_path() const;
+
+    // Layer l's weights in the canonical layout, in the compute dtype on the compute device: the
+    // resident copy, or (streamed) converted now from the stored weights for this caller only.
+    // The one way analyses and the forward read a layer's weights. UsageError for a bad layer.
+    LayerWeights layer_weights(int layer) const;
+    // x [N, d_model] (compute dtype, after the final norm) -> logits [N, d_vocab] = x W_U + b_U (before
+    // any final soft cap, which forward() applies after this),
+    // converting a stored W_U one block of the vocabulary at a time.
+    at::Tensor unembed(const at::Tensor& x) const;
     // Replaces the weights (e.g. after editing them); validated like the constructor's.
     void set_weights(ModelWeights weights);
     int64_t parameter_count() const;
@@ -59,6 +94,14 @@ public:
     // the vocabulary, or more positions than n_ctx with learned positions.
     at::Tensor forward(const at::Tensor& tokens);
 
+    // The rest of a forward pass from a given residual stream: resid_pre is
+    // blocks.{layer}.hook_resid_pre [batch, pos, d_model] (layer == n_layers: the final residual
+    // stream); runs layers >= layer with the registered hooks (hook_resid_pre of `layer` included)
+    // and returns the logits only at logit_positions ([batch, P, d_vocab]; negative positions
+    // count from the end; empty = every position). ln_final hooks then see [batch, P, d_model].
+    // With the resid_pre of a full run this equals forward()'s logits at those positions.
+    at::Tensor run_from_layer(int layer, const at::Tensor& resid_pre, const std::vector<int64_t>& logit_positions = {});
+
     // --- hooks ---
     const std::vector<HookPoint>& hook_points() const;
     std::vector<std::string> resolve_hooks(const std::string& name_or_glob) const;
@@ -75,11 +118,10 @@ public:
 
 private:
     struct Packed;
-    // Layers [from, to) on the residual stream x [B, T, d_model] (hook_resid_pre of `from` on).
-    at::Tensor run_layers(int from, int to, at::Tensor x);
-    at::Tensor block(int layer, const at::Tensor& resid);
-    at::Tensor unembed(const at::Tensor& x);
-    at::Tensor attention(int layer, const at::Tensor& x, int64_t positions);
+    // The forward's one accessor for layer l's weights (called once at the start of the layer):
+    // packed matrices in the compute dtype/device, from the resident copy or converted now.
+    LayerCompute materialize_layer(int layer) const;
+    at::Tensor attention(int layer, const LayerCompute& weights, const at::Tensor& x, int64_t positions);
     at::Tensor dense_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
     at::Tensor chunked_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
     // The one score transform of both kernels: scale, soft-cap, causal + sliding-window mask.
@@ -88,16 +130,24 @@ private:
     at::Tensor qk_norm(int layer, const at::Tensor& x, const at::Tensor& w, HookSite site);
     at::Tensor rotate(int layer, const at::Tensor& x, int64_t positions);
 
-    at::Tensor mlp(int layer, const at::Tensor& x);
+    // One block (hook_resid_pre of `layer` .. hook_resid_post) on the residual stream x [B, T, d_model].
+    at::Tensor block(int layer, const at::Tensor& x);
+    at::Tensor run_blocks(int from, at::Tensor x);
+    void prepare_rotary(int64_t positions);  // rotary tables for a run of `positions`
+    at::Tensor final_logits(at::Tensor x, const std::vector<int64_t>& positions);
+    at::Tensor mlp(int layer, const LayerCompute& weights, const at::Tensor& x);
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, HookSite scale_site,
                     HookSite normalized_site, int layer);
     // Output norm of post / pre+post placement (hooked at its scale only).
     at::Tensor post_norm(const at::Tensor& x, const at::Tensor& w, HookSite scale_site, int layer);
     void repack();
+    void adopt_weights(ModelWeights weights);  // decides residency, converts (resident), repacks
 
     ModelConfig config_;
     ModelWeights weights_;
     ComputeOptions options_;
+    WeightResidency residency_ = WeightResidency::resident;
+    bool upcast_matmuls_ = false;  // bf16/f16 compute with float32 GEMMs (no fast half GEMM here)
     std::shared_ptr<HookRegistry> hooks_;
     std::unique_ptr<Packed> packed_;
     bool training_ = false;

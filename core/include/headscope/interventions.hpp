@@ -17,8 +17,11 @@
 #include <vector>
 
 #include "headscope/hooks.hpp"
+#include "headscope/intervention_spec.hpp"
 
 namespace headscope {
+
+class HookedTransformer;
 
 enum class InterventionMode {
     zero,   // z of the head := 0
@@ -71,5 +74,21 @@ struct HeadIntervention {
 // for a negative layer/head, a missing source for mean/patch, or a non-finite factor (layers and
 // heads beyond the model are reported when the hook is added or runs).
 std::vector<NamedHook> head_interventions(const std::vector<HeadIntervention>& interventions);
+
+// --- attention patterns (hook point blocks.{layer}.attn.hook_pattern, [batch, head, query, key]) ---
+// The target pattern [T, T] of uniform / identity / previous (rows sum to 1, causal). UsageError
+// for PatternTarget::head (that one comes from the run).
+at::Tensor target_pattern(PatternTarget target, int64_t T, const at::TensorOptions& options);
+// A' = (1 − strength)·A + strength·target for the given query heads (GQA: per query head, the
+// kv heads are untouched). strength in [0, 1]; 0 changes nothing, 1 is the full replacement.
+NamedHook pattern_heads_hook(int layer, const std::vector<int>& heads, PatternTarget target, double strength);
+
+// Hooks for parsed edits (intervention_spec.hpp: `--intervene L1H4=zero` ...), validated against
+// the model's layers and heads (UsageError naming the edit). pattern:head:LxHy copies the source
+// head's pattern as the same forward pass computed it (before edits at its layer); the source
+// must be in the same or an earlier layer. Edits of one layer apply in the given order.
+// channel edits read the model's weights: the first form refuses them (UsageError).
+std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, int n_layers, int n_heads);
+std::vector<NamedHook> edit_hooks(const std::vector<HeadEdit>& edits, const HookedTransformer& model);
 
 }  // namespace headscope

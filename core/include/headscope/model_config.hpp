@@ -17,6 +17,11 @@ enum class PositionKind { rotary, learned, none };
 enum class RotaryStyle { interleaved, half };
 enum class Activation { silu, gelu_new, gelu, relu };
 
+// The longest context a model file may declare: 2^24 = 16,777,216 positions, room for today's
+// 1M-10M-token models. Readers refuse larger values (GGUF llama.context_length, config.json
+// max_position_embeddings / n_positions, llama.c seq_len) naming the file, key and limit, so an
+// absurd number in a header never sizes an allocation.
+inline constexpr int kMaxContextLength = 1 << 24;
 // Where a block normalises around its attention and MLP sublayers.
 //  pre:      x + f(norm(x))                 (GPT-2, Llama, ...)
 //  post:     x + norm(f(x))                 (OLMo-2)
@@ -52,7 +57,7 @@ struct ModelConfig {
     int d_head = 0;
     int d_mlp = 0;       // 0 for attention-only models
     int d_vocab = 0;
-    int n_ctx = 0;
+    int n_ctx = 0;  // at most kMaxContextLength
 
     NormKind norm = NormKind::rms;
     double norm_eps = 1e-5;

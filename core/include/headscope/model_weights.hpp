@@ -1,6 +1,8 @@
 // The one canonical weight layout every loader converts into, whatever the file format
 // (TransformerLens' layout). Undefined tensors mean "absent" (e.g. biases of Llama, ln biases
-// of RMSNorm, W_pos of rotary models).
+// of RMSNorm, W_pos of rotary models). Loaders fill it with views of the memory-mapped file in
+// the stored dtype (f32/f16/bf16) wherever the layout allows; weights no view can express (GGUF
+// quantised blocks) are DeferredWeights, produced one layer at a time when that layer runs.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -39,6 +41,17 @@ struct LayerTensor {
 };
 const std::vector<LayerTensor>& layer_tensors();
 
+// A layer weight kept as its file stores it because no tensor view can express it (GGUF q8_0 /
+// q4_0 blocks). `produce` returns it as float32 in the canonical layout and shape; it runs only
+// when its layer is materialized, so the model never holds more than one layer dequantized.
+struct DeferredWeight {
+    int layer = 0;
+    at::Tensor LayerWeights::*field = nullptr;
+    std::vector<int64_t> shape;  // canonical shape
+    int64_t stored_bytes = 0;    // bytes in the file
+    std::function<at::Tensor()> produce;
+};
+
 struct ModelWeights {
     at::Tensor W_E;    // [d_vocab, d_model]
     at::Tensor W_pos;  // [n_ctx, d_model]  learned positions only
@@ -46,6 +59,7 @@ struct ModelWeights {
     at::Tensor ln_final_w, ln_final_b;  // [d_model]
     at::Tensor W_U;  // [d_model, d_vocab]  (a view of W_E transposed when tied)
     at::Tensor b_U;  // [d_vocab]
+    std::vector<DeferredWeight> deferred;  // layer fields left undefined above
 };
 
 // Calls f(name, tensor) for every tensor slot of the model, defined or not, in a fixed order;
@@ -54,6 +68,15 @@ void for_each_weight(ModelWeights& weights, const std::function<void(const std::
 void for_each_weight(const ModelWeights& weights,
                      const std::function<void(const std::string&, const at::Tensor&)>& f);
 
+// Layer l with its deferred weights produced (float32); the other tensors are shared, as stored.
+LayerWeights resolve_layer(const ModelWeights& weights, int layer);
+
+// Bytes the weights take as stored (mapped views counted at their stored size, deferred ones at
+// their size in the file; tied W_U once).
+int64_t stored_weight_bytes(const ModelWeights& weights);
+// The largest layer's parameter count.
+int64_t largest_layer_parameters(const ModelWeights& weights);
+
 // Throws ConfigError naming the first weight that is missing, present where it must not be,
 // or mis-shaped (with the expected shape).
 void validate_weights(const ModelConfig& config, const ModelWeights& weights);
@@ -61,7 +84,8 @@ void validate_weights(const ModelConfig& config, const ModelWeights& weights);
 // Parameters actually stored (tied W_U counted once).
 int64_t parameter_count(const ModelWeights& weights);
 
-// Moves/casts every tensor (keeping W_U tied to W_E when it was).
+// Moves/casts every tensor into contiguous memory of dtype on device (deferred weights produced; W_U kept
+// tied to W_E when it was).
 ModelWeights convert_weights(const ModelWeights& weights, const ModelConfig& config, at::ScalarType dtype,
                              c10::Device device);
 

@@ -18,6 +18,7 @@ struct PromptScore {
     int32_t predicted_id = -1;    // argmax of the last position's logits
     bool correct = false;
     double logit_diff = 0.0;      // logit(answer) - logit(alternative); 0 without an alternative
+    double loss = 0.0;            // -log p(answer) at the last position
 };
 
 struct TaskScore {
@@ -26,6 +27,7 @@ struct TaskScore {
     double accuracy = 0.0;          // fraction with predicted == answer
     double mean_logit_diff = 0.0;   // over prompts that have an alternative
     int64_t with_alternative = 0;
+    double mean_loss = 0.0;         // mean -log p(answer) over the task's prompts
 };
 
 // Each prompt is encoded with BOS (when the tokenizer has one); prompts of equal token length

@@ -1,6 +1,6 @@
 // The tutorial world: word lists, the fictional countries and their capitals, the training
 // corpus of the built-in models and the held-out task prompt sets (ioi, laundry_list, capitals,
-// capitals_counterfactual, induction). Torch-free.
+// capitals_counterfactual, induction, capitals_context). Torch-free.
 //
 // Held-out rule: which task instances may appear in training is decided by a fixed hash of the
 // instance's key (stable_hash), independent of any seed. The corpus generator never emits a
@@ -9,6 +9,7 @@
 //   ioi                      the unordered name pair {A, B}          held out when hash % 5 == 0
 //   laundry_list             the set of listed items                 held out when hash % 6 == 0
 //   capitals_counterfactual  (country, in-context capital)           held out when hash % 4 == 0
+//   capitals_context         the same, with the in-context statement as a "context" field
 //   induction                random word sequences (a repeat of a prompt in training is
 //                            astronomically unlikely)
 //   capitals                 memorised facts are trained on by design; the prompt set checks

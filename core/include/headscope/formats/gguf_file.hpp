@@ -1,5 +1,5 @@
 // GGUF checkpoints (versions 1, 2 and 3): metadata, tensor directory and tensor data
-// (f32, f16, q8_0, q4_0 dequantised to float32). The whole header is validated on open:
+// (f32, f16, bf16, q8_0, q4_0: in place in a memory map, or dequantised to float32). The whole header is validated on open:
 // every count, string length, tensor offset and size is checked against the file size, so no
 // later read can go past the end, whatever the bytes. Torch-free.
 #pragma once
@@ -36,6 +36,7 @@ public:
     const std::string& path() const override;
     const std::vector<TensorInfo>& tensors() const override;
     void read_f32(const TensorInfo& info, float* dst) const override;
+    MappedBytes mapped(const TensorInfo& info) const override;  // in place in the file's map
 
     const std::map<std::string, GgufValue>& metadata() const;
     std::optional<int64_t> get_int(const std::string& key) const;

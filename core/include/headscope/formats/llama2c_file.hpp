@@ -29,6 +29,7 @@ public:
     const std::string& path() const override;
     const std::vector<TensorInfo>& tensors() const override;
     void read_f32(const TensorInfo& info, float* dst) const override;
+    MappedBytes mapped(const TensorInfo& info) const override;  // in place in the file's map
 
 private:
     struct Impl;

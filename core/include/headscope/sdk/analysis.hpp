@@ -39,7 +39,7 @@ public:
 struct TokenizedPrompt {
     PromptExample example;
     std::vector<int32_t> ids;               // with BOS when the tokenizer has one
-    std::vector<std::string> token_texts;   // one per id, for labels
+    std::vector<std::string> token_texts;   // one per id, for labels (token_label_text: BOS as its piece)
     int32_t answer_id = -1;                 // first token of example.answer, -1 if none
     int32_t alternative_id = -1;            // first token of example.alternative, -1 if none
     std::vector<int32_t> corrupted_ids;     // empty if no corrupted prompt

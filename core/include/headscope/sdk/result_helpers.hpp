@@ -26,6 +26,33 @@ inline HeadGrid make_head_grid(std::string key, std::string title, std::string d
     return g;
 }
 
+// A head and its score in a grid.
+struct RankedHead {
+    HeadRef head;
+    double value = 0;
+};
+// How to rank a grid's heads: highest value first, lowest first, or largest |value| first.
+enum class HeadOrder { highest, lowest, magnitude };
+
+// The `count` best heads of values[layer * heads + head] in `order`; NaN and infinite cells are left out;
+// ties keep the lower layer/head first.
+std::vector<RankedHead> top_heads(const std::vector<double>& values, int heads, size_t count,
+                                  HeadOrder order = HeadOrder::highest);
+inline std::vector<RankedHead> top_heads(const HeadGrid& grid, size_t count, HeadOrder order = HeadOrder::highest) {
+    return top_heads(grid.values, grid.heads, count, order);
+}
+// "L1H4 0.912, L0H2 0.871": the heads by head_label, each value with `number_format` (fmt syntax).
+std::string top_heads_text(const std::vector<RankedHead>& heads, const std::string& number_format = "{:.3f}");
+inline std::string top_heads_text(const HeadGrid& grid, size_t count, HeadOrder order = HeadOrder::highest,
+                                  const std::string& number_format = "{:.3f}") {
+    return top_heads_text(top_heads(grid, count, order), number_format);
+}
+
+// A token's text as the tokenizer decodes it, or its piece where that text is empty (BOS is
+// "<s>" or "<|bos|>", not ""); "#id" when id is outside the vocabulary. Not escaped: it may hold
+// newlines (the reports and the GUI draw them as symbols).
+std::string token_label_text(const Tokenizer& tokenizer, int64_t id);
+
 // A token as a single-line, valid-UTF-8 label: its text with control characters escaped (\n, \t,
 // \r, \xNN), the raw piece when the text is empty or a partial UTF-8 sequence (a byte token),
 // "#id" when neither is valid UTF-8 or id is outside the vocabulary.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "headscope/formatting.hpp"  // utc_timestamp
 #include "headscope/sdk/result.hpp"
 
 namespace headscope {
@@ -35,6 +36,5 @@ ResultsFile read_results_file(const std::string& path);  // throws FormatError /
 
 // SHA-256 of a file, or of every regular file of a directory (sorted by name), as hex.
 std::string sha256_of_path(const std::string& path);
-std::string utc_timestamp();
 
 }  // namespace headscope

@@ -23,7 +23,8 @@ void ModelConfig::validate() const {
             fmt::format("n_kv_heads ({}) must divide n_heads ({})", n_kv_heads, n_heads));
     require(d_head > 0, fmt::format("d_head must be positive (got {})", d_head));
     require(d_vocab > 0, fmt::format("d_vocab must be positive (got {})", d_vocab));
-    require(n_ctx > 0, fmt::format("n_ctx must be positive (got {})", n_ctx));
+    require(n_ctx > 0 && n_ctx <= kMaxContextLength,
+            fmt::format("n_ctx must be in [1, {}] (got {})", kMaxContextLength, n_ctx));
     require(attn_only || d_mlp > 0, fmt::format("d_mlp must be positive (got {})", d_mlp));
     require(norm_eps > 0, fmt::format("norm_eps must be positive (got {})", norm_eps));
     if (positions == PositionKind::rotary) {
@@ -113,6 +114,8 @@ const char* to_string(StorageType t) {
         case StorageType::bf16: return "bf16";
         case StorageType::q8_0: return "q8_0";
         case StorageType::q4_0: return "q4_0";
+        case StorageType::q4_K: return "q4_K";
+        case StorageType::q6_K: return "q6_K";
     }
     return "?";
 }

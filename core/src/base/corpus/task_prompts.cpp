@@ -10,6 +10,7 @@
 
 #include "headscope/error.hpp"
 #include "headscope/tutorial_tasks.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope::tutorial {
 
@@ -88,6 +89,21 @@ std::vector<TaskPrompt> counterfactual_prompts(SeededRng& rng, int count) {
     return out;
 }
 
+// The in-context override split into its context and its query, for context_sensitivity:
+// context "The capital of X is C. ", prompt "The capital of X is" (with the context the answer is
+// C, without it the memorised capital).
+std::vector<TaskPrompt> context_prompts(SeededRng& rng, int count) {
+    std::vector<TaskPrompt> out = counterfactual_prompts(rng, count);
+    for (TaskPrompt& p : out) {
+        const std::string country = p.fields.at(0).second;
+        p.task = "capitals_context";
+        p.fields.insert(p.fields.begin(), {"context", fmt::format("The capital of {} is{}. ", country, p.answer)});
+        p.prompt = fmt::format("The capital of {} is", country);
+        p.corrupted_prompt.clear();
+    }
+    return out;
+}
+
 // " w1 ... wL w1 ... wk" -> " w(k+1)"; the corrupted prompt has the alternative at position
 // k+1 of the first occurrence, so induction predicts the alternative there.
 std::vector<TaskPrompt> induction_prompts(SeededRng& rng, int count) {
@@ -117,7 +133,8 @@ std::vector<TaskPrompt> induction_prompts(SeededRng& rng, int count) {
 }  // namespace
 
 const std::vector<std::string>& task_names() {
-    static const std::vector<std::string> v{"ioi", "laundry_list", "capitals", "capitals_counterfactual", "induction"};
+    static const std::vector<std::string> v{"ioi",       "laundry_list",     "capitals", "capitals_counterfactual",
+                                            "induction", "capitals_context"};
     return v;
 }
 
@@ -129,8 +146,9 @@ std::vector<TaskPrompt> make_task_prompts(const std::string& task, uint64_t seed
     if (task == "capitals") return capitals_prompts(rng, count);
     if (task == "capitals_counterfactual") return counterfactual_prompts(rng, count);
     if (task == "induction") return induction_prompts(rng, count);
+    if (task == "capitals_context") return context_prompts(rng, count);
     throw UsageError(fmt::format("unknown task '{}' (known: ioi, laundry_list, capitals, capitals_counterfactual, "
-                                 "induction)",
+                                 "induction, capitals_context)",
                                  task));
 }
 
@@ -169,12 +187,8 @@ std::vector<TaskPrompt> read_prompts_jsonl(const std::string& path) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         const std::string where = fmt::format("line {}", line_no);
-        ordered_json j;
-        try {
-            j = ordered_json::parse(line);
-        } catch (const std::exception& e) {
-            throw FormatError(path, fmt::format("{}: not valid JSON: {}", where, e.what()));
-        }
+        const std::string not_json = where + ": not valid JSON";
+        const ordered_json j = json_file::parse<ordered_json>(line, path, not_json.c_str());
         if (!j.is_object()) throw FormatError(path, fmt::format("{}: expected a JSON object", where));
         auto text = [&](const char* key, bool required) -> std::string {
             auto it = j.find(key);

@@ -6,6 +6,9 @@ namespace headscope::formats {
 
 namespace {
 constexpr uint64_t kQuantBlock = 32;
+constexpr uint64_t kSuperBlock = 256;  // ggml's QK_K
+constexpr uint64_t kQ4KBytes = 2 + 2 + 12 + kSuperBlock / 2;
+constexpr uint64_t kQ6KBytes = kSuperBlock / 2 + kSuperBlock / 4 + kSuperBlock / 16 + 2;
 
 uint16_t load_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
@@ -53,10 +56,77 @@ void convert_q4_0(const uint8_t* src, uint64_t numel, float* dst) {
         }
     }
 }
+// The 6-bit scale and min of sub-block s (0..7) of a q4_K super-block.
+void q4_K_scale_min(const uint8_t* scales, int s, int* scale, int* min) {
+    if (s < 4) {
+        *scale = scales[s] & 63;
+        *min = scales[s + 4] & 63;
+    } else {
+        *scale = (scales[s + 4] & 0x0F) | ((scales[s - 4] >> 6) << 4);
+        *min = (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4);
+    }
+}
+
+void convert_q4_K(const uint8_t* src, uint64_t numel, float* dst) {
+    for (uint64_t b = 0; b < numel / kSuperBlock; ++b) {
+        const uint8_t* block = src + b * kQ4KBytes;
+        const float d = half_to_float(load_u16(block));
+        const float dmin = half_to_float(load_u16(block + 2));
+        const uint8_t* scales = block + 4;
+        const uint8_t* qs = block + 16;
+        float* out = dst + b * kSuperBlock;
+        for (int group = 0; group < 4; ++group) {
+            int sc_low, m_low, sc_high, m_high;
+            q4_K_scale_min(scales, 2 * group, &sc_low, &m_low);
+            q4_K_scale_min(scales, 2 * group + 1, &sc_high, &m_high);
+            const float d_low = d * static_cast<float>(sc_low), min_low = dmin * static_cast<float>(m_low);
+            const float d_high = d * static_cast<float>(sc_high), min_high = dmin * static_cast<float>(m_high);
+            const uint8_t* q = qs + 32 * group;
+            float* y = out + 64 * group;
+            for (int l = 0; l < 32; ++l) {
+                y[l] = d_low * static_cast<float>(q[l] & 0x0F) - min_low;
+                y[l + 32] = d_high * static_cast<float>(q[l] >> 4) - min_high;
+            }
+        }
+    }
+}
+
+void convert_q6_K(const uint8_t* src, uint64_t numel, float* dst) {
+    for (uint64_t b = 0; b < numel / kSuperBlock; ++b) {
+        const uint8_t* block = src + b * kQ6KBytes;
+        const uint8_t* ql_all = block;
+        const uint8_t* qh_all = block + kSuperBlock / 2;
+        const int8_t* sc_all = reinterpret_cast<const int8_t*>(block + kSuperBlock / 2 + kSuperBlock / 4);
+        const float d = half_to_float(load_u16(block + kQ6KBytes - 2));
+        for (int half = 0; half < 2; ++half) {
+            const uint8_t* ql = ql_all + 64 * half;
+            const uint8_t* qh = qh_all + 32 * half;
+            const int8_t* sc = sc_all + 8 * half;
+            float* y = dst + b * kSuperBlock + 128 * half;
+            for (int l = 0; l < 32; ++l) {
+                const int is = l / 16;
+                const int q1 = ((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int q2 = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                y[l] = d * static_cast<float>(sc[is] * q1);
+                y[l + 32] = d * static_cast<float>(sc[is + 2] * q2);
+                y[l + 64] = d * static_cast<float>(sc[is + 4] * q3);
+                y[l + 96] = d * static_cast<float>(sc[is + 6] * q4);
+            }
+        }
+    }
+}
 }  // namespace
 
 uint64_t block_elements(StorageType t) {
-    return (t == StorageType::q8_0 || t == StorageType::q4_0) ? kQuantBlock : 1;
+    switch (t) {
+        case StorageType::q8_0:
+        case StorageType::q4_0: return kQuantBlock;
+        case StorageType::q4_K:
+        case StorageType::q6_K: return kSuperBlock;
+        default: return 1;
+    }
 }
 
 uint64_t block_bytes(StorageType t) {
@@ -66,6 +136,8 @@ uint64_t block_bytes(StorageType t) {
         case StorageType::bf16: return 2;
         case StorageType::q8_0: return 2 + kQuantBlock;
         case StorageType::q4_0: return 2 + kQuantBlock / 2;
+        case StorageType::q4_K: return kQ4KBytes;
+        case StorageType::q6_K: return kQ6KBytes;
     }
     return 0;
 }
@@ -96,6 +168,8 @@ void dequantize_to_f32(StorageType t, const uint8_t* src, uint64_t numel, float*
             return;
         case StorageType::q8_0: convert_q8_0(src, numel, dst); return;
         case StorageType::q4_0: convert_q4_0(src, numel, dst); return;
+        case StorageType::q4_K: convert_q4_K(src, numel, dst); return;
+        case StorageType::q6_K: convert_q6_K(src, numel, dst); return;
     }
 }
 

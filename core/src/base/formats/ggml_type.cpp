@@ -18,9 +18,9 @@ constexpr GgmlType kTypes[] = {
     {9, "q8_1", std::nullopt},
     {10, "q2_K", std::nullopt},
     {11, "q3_K", std::nullopt},
-    {12, "q4_K", std::nullopt},
+    {12, "q4_K", StorageType::q4_K},
     {13, "q5_K", std::nullopt},
-    {14, "q6_K", std::nullopt},
+    {14, "q6_K", StorageType::q6_K},
     {15, "q8_K", std::nullopt},
     {16, "iq2_xxs", std::nullopt},
     {17, "iq2_xs", std::nullopt},
@@ -55,6 +55,6 @@ const GgmlType* find_ggml_type(uint32_t id) {
     return nullptr;
 }
 
-const char* supported_ggml_types() { return "f32, f16, bf16, q8_0, q4_0"; }
+const char* supported_ggml_types() { return "f32, f16, bf16, q8_0, q4_0, q4_K, q6_K"; }
 
 }  // namespace headscope::formats

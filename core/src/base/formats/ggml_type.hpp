@@ -19,7 +19,7 @@ struct GgmlType {
 // nullptr when ggml never assigned this id.
 const GgmlType* find_ggml_type(uint32_t id);
 
-// "f32, f16, bf16, q8_0, q4_0", for error messages.
+// "f32, f16, bf16, q8_0, q4_0, q4_K, q6_K", for error messages.
 const char* supported_ggml_types();
 
 }  // namespace headscope::formats

@@ -47,14 +47,16 @@ uint32_t byteswap32(uint32_t v) {
 
 struct GgufFile::Impl {
     std::string path;
-    formats::MappedFile map;
+    std::shared_ptr<formats::MappedFile> mapping;
+    const formats::MappedFile& map;
     uint32_t version = 0;
     uint64_t alignment = kDefaultAlignment;
     uint64_t data_offset = 0;
     std::map<std::string, GgufValue> metadata;
     std::vector<TensorInfo> tensors;
 
-    explicit Impl(std::string p) : path(std::move(p)), map(path) {}
+    explicit Impl(std::string p)
+        : path(std::move(p)), mapping(std::make_shared<formats::MappedFile>(path)), map(*mapping) {}
 
     [[noreturn]] void fail(const std::string& problem) const { throw FormatError(path, problem); }
 
@@ -311,6 +313,11 @@ std::optional<std::vector<int64_t>> GgufFile::get_ints(const std::string& key) c
     if (!v) return std::nullopt;
     if (const auto* a = impl_->array_of<std::vector<int64_t>>(*v)) return *a;
     impl_->wrong_type(key, *v, "an array of integers");
+}
+
+MappedBytes GgufFile::mapped(const TensorInfo& info) const {
+    const TensorInfo& t = formats::resolve_tensor(impl_->tensors, info, impl_->path);
+    return {impl_->mapping->mutable_data() + t.offset, impl_->mapping};
 }
 
 }  // namespace headscope

@@ -110,6 +110,10 @@ ModelConfig gguf_model_config(const GgufFile& file) {
     c.model_type = "llama";
     c.name = file.get_string(kNameKey).value_or("");
     c.n_ctx = meta.required_int(kKeys.context_length);
+    if (c.n_ctx > kMaxContextLength)
+        meta.fail(fmt::format("metadata key '{}' is {} positions, more than headscope accepts (the limit is "
+                              "{} = 2^24)",
+                              kKeys.context_length, c.n_ctx, kMaxContextLength));
     c.d_model = meta.required_int(kKeys.embedding_length);
     c.n_layers = meta.required_int(kKeys.block_count);
     c.d_mlp = meta.required_int(kKeys.feed_forward_length);

@@ -4,20 +4,18 @@
 #include <fmt/format.h>
 
 #include "formats/gguf_reader.hpp"
+#include "formats/gguf_tokenizer_keys.hpp"
 #include "headscope/error.hpp"
 #include "headscope/formats/gguf_file.hpp"
 
 namespace headscope {
 
 namespace {
-constexpr const char* kModel = "tokenizer.ggml.model";
-constexpr const char* kTokens = "tokenizer.ggml.tokens";
-constexpr const char* kScores = "tokenizer.ggml.scores";
-constexpr const char* kTokenType = "tokenizer.ggml.token_type";
-constexpr const char* kBos = "tokenizer.ggml.bos_token_id";
-constexpr const char* kEos = "tokenizer.ggml.eos_token_id";
-constexpr const char* kUnk = "tokenizer.ggml.unknown_token_id";
-constexpr const char* kAddSpacePrefix = "tokenizer.ggml.add_space_prefix";
+using namespace gguf_keys;
+constexpr const char* kModel = kTokenizerModel;
+constexpr const char* kBos = kBosId;
+constexpr const char* kEos = kEosId;
+constexpr const char* kUnk = kUnkId;
 
 TokenKind token_kind(const GgufFile& file, size_t index, int64_t value) {
     // 0 is llama.cpp's "undefined" type, which it treats as normal text.

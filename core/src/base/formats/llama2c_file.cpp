@@ -85,11 +85,13 @@ private:
 
 struct Llama2cFile::Impl {
     std::string path;
-    formats::MappedFile map;
+    std::shared_ptr<formats::MappedFile> mapping;
+    const formats::MappedFile& map;
     Llama2cHeader header;
     std::vector<TensorInfo> tensors;
 
-    explicit Impl(std::string p) : path(std::move(p)), map(path) {}
+    explicit Impl(std::string p)
+        : path(std::move(p)), mapping(std::make_shared<formats::MappedFile>(path)), map(*mapping) {}
 
     [[noreturn]] void fail(const std::string& problem) const { throw FormatError(path, problem); }
 
@@ -243,6 +245,11 @@ void Llama2cFile::read_f32(const TensorInfo& info, float* dst) const {
     if (!dst) throw UsageError(impl_->path + ": read_f32 of '" + t.name + "' into a null buffer");
     formats::dequantize_to_f32(StorageType::f32, impl_->map.data() + t.offset,
                                static_cast<uint64_t>(t.numel()), dst);
+}
+
+MappedBytes Llama2cFile::mapped(const TensorInfo& info) const {
+    const TensorInfo& t = formats::resolve_tensor(impl_->tensors, info, impl_->path);
+    return {impl_->mapping->mutable_data() + t.offset, impl_->mapping};
 }
 
 }  // namespace headscope

@@ -3,6 +3,8 @@
 // SentencePiece ids BOS 1 / EOS 2).
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "headscope/error.hpp"
 #include "headscope/formats/llama2c_file.hpp"
 
@@ -22,6 +24,10 @@ ModelConfig llama2c_model_config(const Llama2cFile& file) {
     c.d_mlp = h.hidden_dim;
     c.d_vocab = h.vocab_size;
     c.n_ctx = h.seq_len;
+    if (c.n_ctx > kMaxContextLength)
+        throw FormatError(file.path(), fmt::format("header field seq_len is {} positions, more than headscope "
+                                                   "accepts (the limit is {} = 2^24)",
+                                                   c.n_ctx, kMaxContextLength));
     c.norm = NormKind::rms;
     c.norm_eps = 1e-5;
     c.positions = PositionKind::rotary;

@@ -34,13 +34,13 @@ MappedFile::MappedFile(const std::string& path) {
     if (!S_ISREG(st.st_mode)) throw IoError(path + ": not a regular file");
     size_ = static_cast<uint64_t>(st.st_size);
     if (size_ == 0) return;
-    void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, guard.fd, 0);
+    void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ | PROT_WRITE, MAP_PRIVATE, guard.fd, 0);
     if (p == MAP_FAILED) io_fail(path, "cannot map file into memory", errno);
-    data_ = static_cast<const uint8_t*>(p);
+    data_ = static_cast<uint8_t*>(p);
 }
 
 MappedFile::~MappedFile() {
-    if (data_) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+    if (data_) ::munmap(data_, static_cast<size_t>(size_));
 }
 
 }  // namespace headscope::formats

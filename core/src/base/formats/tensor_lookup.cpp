@@ -7,10 +7,6 @@
 
 namespace headscope::formats {
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-    return fmt::format("[{}]", fmt::join(shape, ", "));
-}
-
 const TensorInfo& resolve_tensor(const std::vector<TensorInfo>& own, const TensorInfo& info,
                                  const std::string& path) {
     if (!own.empty() && &info >= own.data() && &info < own.data() + own.size()) return info;

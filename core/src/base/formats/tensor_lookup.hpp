@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "headscope/formatting.hpp"
 #include "headscope/tensor_source.hpp"
 
 namespace headscope::formats {
@@ -14,7 +15,6 @@ namespace headscope::formats {
 const TensorInfo& resolve_tensor(const std::vector<TensorInfo>& own, const TensorInfo& info,
                                  const std::string& path);
 
-// "[512, 64]"
-std::string shape_string(const std::vector<int64_t>& shape);
+using headscope::shape_string;  // "[512, 64]" (headscope/formatting.hpp)
 
 }  // namespace headscope::formats

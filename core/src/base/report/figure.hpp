@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "report/colour_map.hpp"
+#include "headscope/colour_map.hpp"
 
 namespace headscope::report {
 

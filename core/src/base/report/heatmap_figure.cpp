@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "headscope/sdk/head_ref.hpp"
 #include "report/figures.hpp"
 #include "report/report_text.hpp"
 #include "report/text_metrics.hpp"
@@ -33,7 +34,7 @@ bool any_nan(const std::vector<double>& v) {
 }
 
 std::string cell_tooltip(const HeatmapInput& in, int r, int c, double v) {
-    if (in.head_grid) return fmt::format("head {}.{}: {}", r, c, format_number(v, 6));
+    if (in.head_grid) return fmt::format("head {}: {}", head_label(r, c), format_number(v, 6));
     return fmt::format("{} {} '{}' \u2192 {} {} '{}': {}", in.row_axis.empty() ? "row" : in.row_axis, r,
                        in.row_labels[static_cast<size_t>(r)], in.col_axis.empty() ? "col" : in.col_axis, c,
                        in.col_labels[static_cast<size_t>(c)], format_number(v, 6));

@@ -11,6 +11,8 @@
 #include "report/report_model.hpp"
 #include "report/report_summary.hpp"
 #include "report/report_text.hpp"
+#include "report/table_layout.hpp"
+#include "tokenizers/utf8.hpp"
 
 namespace headscope {
 
@@ -81,7 +83,8 @@ public:
         }
     }
 
-    // A table with a header row repeated on every page; cells are cut to fit their column.
+    // A table with a header row repeated on every page; cells are cut to fit their column (only
+    // wide columns shrink, see fit_column_widths).
     void table(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows,
                const std::vector<bool>& numeric) {
         const double size = 8, lh = 13, pad = 3;
@@ -91,14 +94,13 @@ public:
         for (const auto& r : rows)
             for (size_t c = 0; c < std::min(ncol, r.size()); ++c)
                 want[c] = std::max(want[c], std::min(220.0, text_width(r[c], size) + 2 * pad));
+        want = fit_column_widths(want, content_width());
         double total = 0;
         for (double w : want) total += w;
-        const double scale = total > content_width() ? content_width() / total : 1;
-        for (double& w : want) w *= scale;
         auto fit = [&](const std::string& s, double w, Font f) {
             if (text_width(s, size, f) <= w - 2 * pad) return s;
             std::string cut = s;
-            for (size_t chars = utf8_decode(s).size(); chars > 1; chars = chars * 3 / 4) {
+            for (size_t chars = utf8::decode(s).size(); chars > 1; chars = chars * 3 / 4) {
                 cut = truncate_text(s, chars);
                 if (text_width(cut, size, f) <= w - 2 * pad) return cut;
             }
@@ -106,7 +108,7 @@ public:
         };
         auto draw_row = [&](const std::vector<std::string>& cells, bool header) {
             double x = kMargin;
-            if (header) doc.fill_rect(kMargin, y_, total * scale, lh, kHeaderFill);
+            if (header) doc.fill_rect(kMargin, y_, total, lh, kHeaderFill);
             for (size_t c = 0; c < ncol; ++c) {
                 const std::string cell = c < cells.size() ? fit(cells[c], want[c], header ? Font::bold : Font::regular) : "";
                 const bool right = !header && c < numeric.size() && numeric[c];
@@ -114,7 +116,7 @@ public:
                          kInk, right ? Anchor::end : Anchor::start);
                 x += want[c];
             }
-            doc.line(kMargin, y_ + lh, kMargin + total * scale, y_ + lh, kRule, 0.5);
+            doc.line(kMargin, y_ + lh, kMargin + total, y_ + lh, kRule, 0.5);
             y_ += lh;
         };
         ensure(2 * lh);
@@ -175,6 +177,16 @@ std::optional<Figure> item_figure(const ResultItem& item, double width) {
     if (auto v = std::get_if<Graph>(&item)) return graph_figure(*v);
     if (auto v = std::get_if<TokenScores>(&item)) return token_chips_figure(*v, width);
     return std::nullopt;
+}
+
+// A long table (more than kInlineTableRows rows) waits for the appendix.
+struct AppendixTable {
+    std::string analysis;
+    const Table* table;
+};
+bool goes_to_appendix(const ResultItem& item) {
+    const Table* t = std::get_if<Table>(&item);
+    return t && t->rows.size() > kInlineTableRows && item_problem(item).empty();
 }
 
 void item_pdf(PdfLayout& L, const ResultItem& item) {
@@ -239,6 +251,7 @@ std::string render_pdf_report(const ResultsFile& results) {
         rows.push_back({r.analysis_id, r.analysis_version, parameter_text(r), r.error.empty() ? "ok" : "failed"});
     L.table({"analysis", "version", "parameters", "status"}, rows, {false, false, false, false});
 
+    std::vector<AppendixTable> appendix;
     for (const Result& r : results.results) {
         L.heading(fmt::format("{}  [{}{}]", r.analysis_title.empty() ? r.analysis_id : r.analysis_title, r.analysis_id,
                               r.analysis_version.empty() ? "" : " v" + r.analysis_version),
@@ -251,8 +264,31 @@ std::string render_pdf_report(const ResultsFile& results) {
         L.skip(2);
         for (const auto& l : lines) L.paragraph("\xE2\x80\xA2 " + l, 9.5, Font::regular, kInk, 6);
         L.skip(6);
-        for (const auto& item : r.items) item_pdf(L, item);
+        for (const auto& item : r.items) {
+            if (!goes_to_appendix(item)) {
+                item_pdf(L, item);
+                continue;
+            }
+            const Table& t = std::get<Table>(item);
+            appendix.push_back({r.analysis_id, &t});
+            L.paragraph(fmt::format("{} ({} rows): table A{} in the appendix.", t.title.empty() ? t.key : t.title,
+                                    t.rows.size(), appendix.size()),
+                        9, Font::regular, kMuted);
+            L.skip(4);
+        }
         if (r.items.empty() && r.error.empty()) L.paragraph("This analysis returned no items.", 9, Font::regular, kMuted);
+    }
+    if (!appendix.empty()) {
+        L.heading("Appendix: long tables", 15, true);
+        for (size_t i = 0; i < appendix.size(); ++i) {
+            const Table& t = *appendix[i].table;
+            L.ensure(80);
+            L.heading(fmt::format("A{}. {}  [{}]", i + 1, t.title.empty() ? t.key : t.title, appendix[i].analysis), 11.5, false);
+            if (!t.description.empty()) L.paragraph(t.description, 9, Font::regular, kMuted);
+            L.skip(3);
+            table_pdf(L, t);
+            L.skip(8);
+        }
     }
     return L.doc.finish();
 }

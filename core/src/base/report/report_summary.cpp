@@ -6,41 +6,36 @@
 
 #include <fmt/format.h>
 
+#include "headscope/sdk/result_helpers.hpp"
 #include "report/figures.hpp"
 #include "report/report_text.hpp"
 
 namespace headscope::report {
 
 namespace {
-std::string head(size_t index, int heads) {
-    return fmt::format("{}.{}", index / static_cast<size_t>(heads), index % static_cast<size_t>(heads));
-}
 std::string what(const ItemHeader& h) { return mid_sentence(h.title.empty() ? h.key : h.title); }
 }  // namespace
 
 std::vector<std::string> head_grid_findings(const HeadGrid& g, size_t runners_up) {
     std::vector<std::string> out;
     if (!item_problem(g).empty()) return out;
-    std::vector<size_t> order;
-    for (size_t i = 0; i < g.values.size(); ++i)
-        if (std::isfinite(g.values[i])) order.push_back(i);
-    if (order.empty()) return out;
     // Highest first; ties keep the lower layer/head first, so the wording is stable.
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return g.values[a] > g.values[b]; });
-    const size_t top = order.front();
-    std::string s = fmt::format("Head {} has the highest {} ({})", head(top, g.heads), what(g), format_number(g.values[top], 3));
+    const std::vector<RankedHead> order = top_heads(g, g.values.size());
+    if (order.empty()) return out;
+    const RankedHead& top = order.front();
+    std::string s = fmt::format("{} has the highest {} ({})", head_label(top.head), what(g), format_number(top.value, 3));
     if (order.size() > 1 && runners_up > 0) {
         std::vector<std::string> next;
         for (size_t k = 1; k < order.size() && k <= runners_up; ++k)
-            next.push_back(fmt::format("{} ({})", head(order[k], g.heads), format_number(g.values[order[k]], 3)));
+            next.push_back(fmt::format("{} ({})", head_label(order[k].head), format_number(order[k].value, 3)));
         s += fmt::format("; next are {}", fmt::join(next, ", "));
     }
     out.push_back(s + ".");
     if (g.scale == Scale::diverging && order.size() > 1) {
-        const size_t low = order.back();
-        if (g.values[low] < 0)
-            out.push_back(fmt::format("Head {} has the most negative {} ({}).", head(low, g.heads), what(g),
-                                      format_number(g.values[low], 3)));
+        const RankedHead& low = order.back();
+        if (low.value < 0)
+            out.push_back(fmt::format("{} has the most negative {} ({}).", head_label(low.head), what(g),
+                                      format_number(low.value, 3)));
     }
     return out;
 }

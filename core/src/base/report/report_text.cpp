@@ -4,68 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "tokenizers/utf8.hpp"
+
 namespace headscope::report {
-
-std::vector<char32_t> utf8_decode(const std::string& text) {
-    std::vector<char32_t> out;
-    out.reserve(text.size());
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const size_t n = text.size();
-    size_t i = 0;
-    while (i < n) {
-        const unsigned char c = s[i];
-        size_t len = 0;
-        char32_t cp = 0;
-        if (c < 0x80) {
-            len = 1;
-            cp = c;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        }
-        bool ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; ++k) {
-            if ((s[i + k] & 0xC0) != 0x80) ok = false;
-            else cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        // Reject overlong forms, surrogates and values past U+10FFFF.
-        if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-                   (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF))
-            ok = false;
-        if (!ok) {
-            out.push_back(0xFFFD);
-            ++i;
-            continue;
-        }
-        out.push_back(cp);
-        i += len;
-    }
-    return out;
-}
-
-void utf8_append(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
 
 namespace {
 // Characters that are not allowed in HTML/XML text (C0 controls other than tab/newline, DEL,
@@ -82,7 +23,7 @@ char32_t visible(char32_t cp) {
 std::string clean_utf8(const std::string& text) {
     std::string out;
     out.reserve(text.size());
-    for (char32_t cp : utf8_decode(text)) utf8_append(out, cp == '\n' || cp == '\t' ? cp : visible(cp));
+    for (char32_t cp : utf8::decode(text)) utf8::append(out, cp == '\n' || cp == '\t' ? cp : visible(cp));
     return out;
 }
 
@@ -105,20 +46,20 @@ std::string html_escape(const std::string& text) {
 std::string token_display(const std::string& token) {
     if (token.empty()) return "\u2205";
     std::string out;
-    for (char32_t cp : utf8_decode(token)) {
+    for (char32_t cp : utf8::decode(token)) {
         if (cp == '\n') out += "\u21B5";
         else if (cp == '\t') out += "\u21E5";
         else if (cp == '\r') out += "\u240D";
-        else utf8_append(out, visible(cp));
+        else utf8::append(out, visible(cp));
     }
     return out;
 }
 
 std::string truncate_text(const std::string& text, size_t max_chars) {
-    std::vector<char32_t> cps = utf8_decode(text);
+    std::vector<char32_t> cps = utf8::decode(text);
     if (cps.size() <= max_chars) return text;
     std::string out;
-    for (size_t i = 0; i + 1 < max_chars && i < cps.size(); ++i) utf8_append(out, cps[i]);
+    for (size_t i = 0; i + 1 < max_chars && i < cps.size(); ++i) utf8::append(out, cps[i]);
     out += "\u2026";
     return out;
 }

@@ -18,9 +18,6 @@ std::string html_escape(const std::string& text);
 // other control characters as control pictures; an empty token as "∅".
 std::string token_display(const std::string& token);
 
-// Decodes UTF-8 into code points (invalid bytes become U+FFFD).
-std::vector<char32_t> utf8_decode(const std::string& text);
-void utf8_append(std::string& out, char32_t cp);
 
 // At most max_chars code points, with "…" when cut.
 std::string truncate_text(const std::string& text, size_t max_chars);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "report/report_text.hpp"
+#include "tokenizers/utf8.hpp"
 
 namespace headscope::report {
 
@@ -89,7 +90,7 @@ int width_of_byte(unsigned char b, Font font) {
 std::string to_winansi(const std::string& utf8) {
     std::string out;
     out.reserve(utf8.size());
-    for (char32_t cp : utf8_decode(utf8)) {
+    for (char32_t cp : utf8::decode(utf8)) {
         if (cp < 0x20 || cp == 0x7F) {
             out += ' ';
         } else if (cp < 0x80 || (cp >= 0xA0 && cp <= 0xFF)) {
@@ -130,13 +131,13 @@ std::vector<std::string> wrap_text(const std::string& text, double width, double
         if (text_width(word, size, font) > width) {
             if (!line.empty()) flush();
             std::string chunk;
-            for (char32_t cp : utf8_decode(word)) {
+            for (char32_t cp : utf8::decode(word)) {
                 std::string next = chunk;
-                utf8_append(next, cp);
+                utf8::append(next, cp);
                 if (!chunk.empty() && text_width(next, size, font) > width) {
                     lines.push_back(chunk);
                     chunk.clear();
-                    utf8_append(chunk, cp);
+                    utf8::append(chunk, cp);
                 } else {
                     chunk = std::move(next);
                 }

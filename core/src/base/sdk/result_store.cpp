@@ -2,24 +2,25 @@
 //   /                      attrs: format, format_version, provenance fields, model_facts (JSON), prompts (JSON)
 //   /results/<id>/_meta    int64 [1]; the group /results/<id> carries title, version,
 //                          parameters (JSON), summary (JSON), error, items (JSON list of keys)
-//   /results/<id>/<key>    one float64 dataset per item, attrs kind, title, description + kind-specific:
+//   /results/<id>/<key>    one float64 dataset per item, attrs kind, title, description, and for an item
+//                          about one head: head ("L1H4"), head_layer, head_index (int64); + kind-specific:
 //     head_grid    [layers, heads]                       scale
 //     matrix       [rows, cols]                          scale, row_labels, col_labels (JSON), row_axis, col_axis
 //     spectrum     [series, max_len] (NaN-padded)        series_names, lengths (JSON), x_axis, y_axis, log_y
 //     token_scores [n]                                   tokens (JSON), scale
 //     graph        [edges, 3] (from, to, weight)         nodes, edge_kinds (JSON)
 //     table        [rows] (row index)                    columns, rows (JSON)
-#include <chrono>
 #include <cmath>
-#include <ctime>
 #include <limits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "headscope/activation_store.hpp"
 #include "headscope/error.hpp"
 #include "headscope/sdk/result_store.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope {
 
@@ -37,6 +38,10 @@ json cell_json(const Cell& c) {
     if (auto i = std::get_if<int64_t>(&c)) return json{{"i", *i}};
     return json(std::get<std::string>(c));
 }
+// JSON text of a value holding user text (prompts, token labels): invalid UTF-8 becomes U+FFFD
+// instead of a type_error escaping the writer.
+std::string json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 Cell json_cell(const json& j) {
     if (j.is_null()) return std::numeric_limits<double>::quiet_NaN();
     if (j.is_object()) return j.at("i").get<int64_t>();
@@ -60,8 +65,8 @@ void write_item(ActivationStoreWriter& w, const std::string& base, const ResultI
                     throw UsageError(fmt::format("result item '{}': {} values for a {}x{} matrix", h.key, v.values.size(), v.rows, v.cols));
                 w.write_f64(path, {v.rows, v.cols}, v.values.data());
                 w.set_attribute(path, "scale", std::string(scale_name(v.scale)));
-                w.set_attribute(path, "row_labels", json(v.row_labels).dump());
-                w.set_attribute(path, "col_labels", json(v.col_labels).dump());
+                w.set_attribute(path, "row_labels", json_text(json(v.row_labels)));
+                w.set_attribute(path, "col_labels", json_text(json(v.col_labels)));
                 w.set_attribute(path, "row_axis", v.row_axis);
                 w.set_attribute(path, "col_axis", v.col_axis);
             } else if constexpr (std::is_same_v<T, Spectrum>) {
@@ -75,14 +80,14 @@ void write_item(ActivationStoreWriter& w, const std::string& base, const ResultI
                 for (size_t i = 0; i < v.series.size(); ++i)
                     std::copy(v.series[i].begin(), v.series[i].end(), data.begin() + static_cast<long>(i * longest));
                 w.write_f64(path, {static_cast<int64_t>(v.series.size()), static_cast<int64_t>(longest)}, data.data());
-                w.set_attribute(path, "series_names", json(v.series_names).dump());
-                w.set_attribute(path, "lengths", json(lengths).dump());
+                w.set_attribute(path, "series_names", json_text(json(v.series_names)));
+                w.set_attribute(path, "lengths", json_text(json(lengths)));
                 w.set_attribute(path, "x_axis", v.x_axis);
                 w.set_attribute(path, "y_axis", v.y_axis);
                 w.set_attribute(path, "log_y", static_cast<int64_t>(v.log_y));
             } else if constexpr (std::is_same_v<T, TokenScores>) {
                 w.write_f64(path, {static_cast<int64_t>(v.scores.size())}, v.scores.data());
-                w.set_attribute(path, "tokens", json(v.tokens).dump());
+                w.set_attribute(path, "tokens", json_text(json(v.tokens)));
                 w.set_attribute(path, "scale", std::string(scale_name(v.scale)));
             } else if constexpr (std::is_same_v<T, Graph>) {
                 std::vector<double> edges;
@@ -93,8 +98,8 @@ void write_item(ActivationStoreWriter& w, const std::string& base, const ResultI
                 }
                 for (const auto& n : v.nodes) nodes.push_back({{"id", n.id}, {"label", n.label}, {"layer", n.layer}, {"head", n.head}});
                 w.write_f64(path, {static_cast<int64_t>(v.edges.size()), 3}, edges.data());
-                w.set_attribute(path, "nodes", nodes.dump());
-                w.set_attribute(path, "edge_kinds", kinds.dump());
+                w.set_attribute(path, "nodes", json_text(nodes));
+                w.set_attribute(path, "edge_kinds", json_text(kinds));
             } else if constexpr (std::is_same_v<T, Table>) {
                 std::vector<int64_t> index(v.rows.size());
                 for (size_t i = 0; i < index.size(); ++i) index[i] = static_cast<int64_t>(i);
@@ -105,14 +110,41 @@ void write_item(ActivationStoreWriter& w, const std::string& base, const ResultI
                     rows.push_back(row);
                 }
                 w.write_i64(path, {static_cast<int64_t>(index.size())}, index.data());
-                w.set_attribute(path, "columns", json(v.columns).dump());
-                w.set_attribute(path, "rows", rows.dump());
+                w.set_attribute(path, "columns", json_text(json(v.columns)));
+                w.set_attribute(path, "rows", json_text(rows));
             }
         },
         item);
     w.set_attribute(path, "kind", std::string(kind_name(item)));
     w.set_attribute(path, "title", h.title);
     w.set_attribute(path, "description", h.description);
+    if (h.head) {
+        w.set_attribute(path, "head", head_label(*h.head));
+        w.set_attribute(path, "head_layer", static_cast<int64_t>(h.head->layer));
+        w.set_attribute(path, "head_index", static_cast<int64_t>(h.head->head));
+    }
+}
+
+std::string text_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& key);
+
+// The item's head from head_layer/head_index (or its "head" label); nullopt when it has none.
+std::optional<HeadRef> head_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& item,
+                                 const std::string& file) {
+    auto l = attrs.find("head_layer"), h = attrs.find("head_index");
+    if (l != attrs.end() && h != attrs.end()) {
+        const int64_t* li = std::get_if<int64_t>(&l->second);
+        const int64_t* hi = std::get_if<int64_t>(&h->second);
+        if (!li || !hi || *li < 0 || *hi < 0)
+            throw FormatError(file, fmt::format("result item '{}': head_layer/head_index must be non-negative integers", item));
+        return HeadRef{static_cast<int>(*li), static_cast<int>(*hi)};
+    }
+    const std::string label = text_attr(attrs, "head");
+    if (label.empty()) return std::nullopt;
+    try {
+        return parse_head(label);
+    } catch (const UsageError& e) {
+        throw FormatError(file, fmt::format("result item '{}': attribute head: {}", item, e.what()));
+    }
 }
 
 std::string text_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& key) {
@@ -126,11 +158,8 @@ std::string text_attr(const std::map<std::string, AttributeValue>& attrs, const 
 json json_attr(const std::map<std::string, AttributeValue>& attrs, const std::string& key, const std::string& file) {
     std::string text = text_attr(attrs, key);
     if (text.empty()) return json();
-    try {
-        return json::parse(text);
-    } catch (const json::exception& e) {
-        throw FormatError(file, fmt::format("attribute '{}' is not valid JSON: {}", key, e.what()));
-    }
+    const std::string what = fmt::format("attribute '{}' is not valid JSON", key);
+    return json_file::parse(text, file, what.c_str());
 }
 
 ResultItem read_item(const ActivationStoreReader& r, const std::string& path, const std::string& file) {
@@ -141,6 +170,7 @@ ResultItem read_item(const ActivationStoreReader& r, const std::string& path, co
         h.key = path.substr(path.rfind('/') + 1);
         h.title = text_attr(a, "title");
         h.description = text_attr(a, "description");
+        h.head = head_attr(a, path, file);
     };
     auto dim = [&](size_t i) { return i < info.shape.size() ? info.shape[i] : 0; };
     if (kind == "head_grid") {
@@ -171,7 +201,14 @@ ResultItem read_item(const ActivationStoreReader& r, const std::string& path, co
         std::vector<double> data = r.read_f64(path);
         auto lengths = json_attr(a, "lengths", file).get<std::vector<int64_t>>();
         const int64_t width = dim(1);
+        // Each series i is row i of the [series, longest] dataset, of lengths[i] values.
+        if (info.shape.size() != 2 || static_cast<int64_t>(lengths.size()) > dim(0))
+            throw FormatError(file, fmt::format("spectrum '{}': {} lengths for a dataset of shape [{}]", path,
+                                                lengths.size(), fmt::join(info.shape, ", ")));
         for (size_t i = 0; i < lengths.size(); ++i) {
+            if (lengths[i] < 0 || lengths[i] > width)
+                throw FormatError(file, fmt::format("spectrum '{}': series {} has length {}, outside [0, {}]", path,
+                                                    i, lengths[i], width));
             auto begin = data.begin() + static_cast<long>(static_cast<int64_t>(i) * width);
             s.series.emplace_back(begin, begin + lengths[i]);
         }
@@ -218,15 +255,6 @@ ResultItem read_item(const ActivationStoreReader& r, const std::string& path, co
 
 }  // namespace
 
-std::string utc_timestamp() {
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 void write_results_file(const std::string& path, const ResultsFile& file) {
     ActivationStoreWriter w(path);
     for (const Result& r : file.results) {
@@ -240,10 +268,10 @@ void write_results_file(const std::string& path, const ResultsFile& file) {
         }
         w.set_attribute(base, "title", r.analysis_title);
         w.set_attribute(base, "version", r.analysis_version);
-        w.set_attribute(base, "parameters", json(r.parameters).dump());
-        w.set_attribute(base, "summary", json(r.summary).dump());
+        w.set_attribute(base, "parameters", json_text(json(r.parameters)));
+        w.set_attribute(base, "summary", json_text(json(r.summary)));
         w.set_attribute(base, "error", r.error);
-        w.set_attribute(base, "items", keys.dump());
+        w.set_attribute(base, "items", json_text(keys));
     }
     const Provenance& p = file.provenance;
     w.set_attribute("/", "format", std::string(kFormat));
@@ -252,8 +280,8 @@ void write_results_file(const std::string& path, const ResultsFile& file) {
     w.set_attribute("/", "model_sha256", p.model_sha256);
     w.set_attribute("/", "model_format", p.model_format);
     w.set_attribute("/", "architecture", p.architecture);
-    w.set_attribute("/", "model_facts", json(p.model_facts).dump());
-    w.set_attribute("/", "prompts", json(p.prompts).dump());
+    w.set_attribute("/", "model_facts", json_text(json(p.model_facts)));
+    w.set_attribute("/", "prompts", json_text(json(p.prompts)));
     w.set_attribute("/", "prompt_source", p.prompt_source);
     w.set_attribute("/", "headscope_version", p.headscope_version);
     w.set_attribute("/", "created_utc", p.created_utc);
@@ -261,7 +289,7 @@ void write_results_file(const std::string& path, const ResultsFile& file) {
     w.set_attribute("/", "analyses", [&] {
         json ids = json::array();
         for (const auto& r : file.results) ids.push_back(r.analysis_id);
-        return ids.dump();
+        return json_text(ids);
     }());
     w.commit();
 }

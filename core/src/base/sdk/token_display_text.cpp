@@ -1,32 +1,22 @@
 #include <fmt/format.h>
 
 #include "headscope/sdk/result_helpers.hpp"
+#include "tokenizers/utf8.hpp"
 
 namespace headscope {
 
-namespace {
-
-bool valid_utf8(const std::string& s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 99;
-        if (extra == 99 || extra >= s.size() - i) return false;
-        for (size_t k = 1; k <= extra; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-        i += extra + 1;
-    }
-    return true;
+std::string token_label_text(const Tokenizer& tokenizer, int64_t id) {
+    if (id < 0 || id >= tokenizer.vocab_size()) return fmt::format("#{}", id);
+    std::string text = tokenizer.token_text(static_cast<int32_t>(id));
+    return text.empty() ? tokenizer.piece(static_cast<int32_t>(id)) : text;
 }
-
-}  // namespace
 
 std::string token_display_text(const Tokenizer& tokenizer, int64_t id) {
     if (id < 0 || id >= tokenizer.vocab_size()) return fmt::format("#{}", id);
     const auto i = static_cast<int32_t>(id);
     std::string text = tokenizer.token_text(i);
-    if (text.empty() || !valid_utf8(text)) text = tokenizer.piece(i);
-    if (!valid_utf8(text)) return fmt::format("#{}", id);
+    if (text.empty() || !utf8::is_valid(text)) text = tokenizer.piece(i);
+    if (!utf8::is_valid(text)) return fmt::format("#{}", id);
     std::string out;
     for (char ch : text) {
         switch (ch) {

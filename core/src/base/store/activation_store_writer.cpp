@@ -23,6 +23,7 @@
 #include "headscope/activation_store.hpp"
 #include "headscope/error.hpp"
 #include "store/hdf5_support.hpp"
+#include "tokenizers/utf8.hpp"
 
 namespace headscope {
 
@@ -58,41 +59,6 @@ std::vector<hsize_t> choose_chunk(const std::vector<hsize_t>& dims, size_t eleme
         chunk[i] = 1;  // even one slice is too big: split the trailing dimensions too
     }
     return chunk;
-}
-
-// Rejects bytes that are not UTF-8, so h5py can decode every string we store as str.
-bool valid_utf8(const std::string& s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        auto c = static_cast<unsigned char>(s[i]);
-        size_t extra = 0;
-        uint32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            extra = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + extra >= s.size()) return false;  // truncated sequence
-        for (size_t k = 1; k <= extra; ++k) {
-            auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += extra + 1;
-    }
-    return true;
 }
 
 }  // namespace
@@ -266,7 +232,7 @@ void ActivationStoreWriter::set_attribute(const std::string& object, const std::
         if (s->find('\0') != std::string::npos) {
             throw UsageError(fmt::format("{}: attribute '{}' of '{}': strings cannot contain NUL bytes", m.path, key, name));
         }
-        if (!valid_utf8(*s)) {
+        if (!utf8::is_valid(*s)) {  // h5py must decode every stored string as str
             throw UsageError(fmt::format("{}: attribute '{}' of '{}': the string is not valid UTF-8", m.path, key, name));
         }
     }

@@ -35,6 +35,44 @@ std::size_t sequence_length(std::string_view s, std::size_t pos) noexcept {
     return length;
 }
 
+Char decode_at(std::string_view s, std::size_t pos) noexcept {
+    const std::size_t n = sequence_length(s, pos);
+    if (n == 0) return {0xFFFD, 1, false};
+    static constexpr unsigned char kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    char32_t cp = static_cast<unsigned char>(s[pos]) & kLeadMask[n];
+    for (std::size_t i = 1; i < n; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[pos + i]) & 0x3F);
+    return {cp, n, true};
+}
+
+std::vector<char32_t> decode(std::string_view s) {
+    std::vector<char32_t> out;
+    out.reserve(s.size());
+    for (std::size_t pos = 0; pos < s.size();) {
+        const Char c = decode_at(s, pos);
+        out.push_back(c.code_point);
+        pos += c.length;
+    }
+    return out;
+}
+
+void append(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
 bool is_valid(std::string_view s) noexcept {
     for (std::size_t pos = 0; pos < s.size();) {
         const std::size_t n = sequence_length(s, pos);

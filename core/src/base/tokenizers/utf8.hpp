@@ -1,9 +1,12 @@
-// UTF-8 helpers for the tokenizers: where one well-formed character ends, validity checks.
-// Torch-free, allocation-free, never reads outside the given view.
+// UTF-8, once for the whole core: where one well-formed character ends, decoding, encoding and
+// validity checks (tokenizers, the HDF5 store, token labels and the reports all use these).
+// Torch-free, never reads outside the given view.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace headscope::utf8 {
 
@@ -15,5 +18,20 @@ std::size_t sequence_length(std::string_view s, std::size_t pos) noexcept;
 
 // True when every byte of `s` belongs to a well-formed UTF-8 sequence (RFC 3629).
 bool is_valid(std::string_view s) noexcept;
+
+// The character that starts at s[pos] (pos < s.size()): its code point and length, or, where no
+// well-formed sequence starts, valid = false with length 1 (the stray byte alone) and U+FFFD.
+struct Char {
+    char32_t code_point;
+    std::size_t length;
+    bool valid;
+};
+Char decode_at(std::string_view s, std::size_t pos) noexcept;
+
+// Every character of `s`; each byte that starts no well-formed sequence becomes U+FFFD.
+std::vector<char32_t> decode(std::string_view s);
+
+// Appends the UTF-8 encoding of a code point (<= U+10FFFF).
+void append(std::string& out, char32_t code_point);
 
 }  // namespace headscope::utf8

@@ -8,17 +8,12 @@
 #include <string>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 #include "headscope/hooked_transformer.hpp"
 
 namespace headscope {
 
 namespace {
-
-std::string shape_str(at::IntArrayRef s) {
-    std::string out = "[";
-    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-}
 
 at::IntArrayRef batch_of(const at::Tensor& t) { return t.sizes().slice(0, static_cast<size_t>(t.dim() - 2)); }
 
@@ -34,10 +29,10 @@ FactoredMatrix::FactoredMatrix(at::Tensor A, at::Tensor B) : A_(std::move(A)), B
     if (!A_.defined() || !B_.defined()) throw UsageError("FactoredMatrix: a factor is undefined");
     if (A_.dim() < 2 || B_.dim() < 2)
         throw UsageError(fmt::format("FactoredMatrix: factors need at least 2 dimensions, got A {} and B {}",
-                                     shape_str(A_.sizes()), shape_str(B_.sizes())));
+                                     shape_string(A_.sizes().vec()), shape_string(B_.sizes().vec())));
     if (A_.size(-1) != B_.size(-2))
-        throw UsageError(fmt::format("FactoredMatrix: inner dimensions differ: A {} · B {}", shape_str(A_.sizes()),
-                                     shape_str(B_.sizes())));
+        throw UsageError(fmt::format("FactoredMatrix: inner dimensions differ: A {} · B {}", shape_string(A_.sizes().vec()),
+                                     shape_string(B_.sizes().vec())));
     if (A_.scalar_type() != B_.scalar_type())
         throw UsageError(fmt::format("FactoredMatrix: factors have different dtypes ({} and {})",
                                      c10::toString(A_.scalar_type()), c10::toString(B_.scalar_type())));
@@ -48,7 +43,7 @@ FactoredMatrix::FactoredMatrix(at::Tensor A, at::Tensor B) : A_(std::move(A)), B
         (void)at::infer_size(batch_of(A_), batch_of(B_));
     } catch (const c10::Error&) {
         throw UsageError(fmt::format("FactoredMatrix: batch dimensions of A {} and B {} do not broadcast",
-                                     shape_str(A_.sizes()), shape_str(B_.sizes())));
+                                     shape_string(A_.sizes().vec()), shape_string(B_.sizes().vec())));
     }
 }
 
@@ -65,14 +60,14 @@ FactoredMatrix FactoredMatrix::transpose() const {
 FactoredMatrix FactoredMatrix::matmul(const at::Tensor& M) const {
     if (!M.defined() || M.dim() < 2 || M.size(-2) != cols())
         throw UsageError(fmt::format("FactoredMatrix: cannot multiply a [{}, {}] matrix by {}", rows(), cols(),
-                                     M.defined() ? shape_str(M.sizes()) : std::string("an undefined tensor")));
+                                     M.defined() ? shape_string(M.sizes().vec()) : std::string("an undefined tensor")));
     return FactoredMatrix(A_, at::matmul(B_, M.to(B_.scalar_type())));
 }
 
 FactoredMatrix FactoredMatrix::rmatmul(const at::Tensor& M) const {
     if (!M.defined() || M.dim() < 2 || M.size(-1) != rows())
         throw UsageError(fmt::format("FactoredMatrix: cannot multiply {} by a [{}, {}] matrix",
-                                     M.defined() ? shape_str(M.sizes()) : std::string("an undefined tensor"), rows(),
+                                     M.defined() ? shape_string(M.sizes().vec()) : std::string("an undefined tensor"), rows(),
                                      cols()));
     return FactoredMatrix(at::matmul(M.to(A_.scalar_type()), A_), B_);
 }
@@ -138,7 +133,7 @@ at::Tensor FactoredMatrix::sandwiched_eigenvalues(const at::Tensor& right_left) 
         right_left.size(-1) != rows())
         throw UsageError(fmt::format("FactoredMatrix: R·L must be [{}, {}] for a [{}, {}] matrix, got {}", cols(),
                                      rows(), rows(), cols(),
-                                     right_left.defined() ? shape_str(right_left.sizes()) : std::string("undefined")));
+                                     right_left.defined() ? shape_string(right_left.sizes().vec()) : std::string("undefined")));
     const at::Tensor small = at::matmul(at::matmul(B_, right_left.to(B_.scalar_type())), A_);  // [.., k, k]
     return at::linalg_eigvals(small);
 }
@@ -179,11 +174,12 @@ at::Tensor pairwise_product_norms(const FactoredMatrix& left, const FactoredMatr
 
 namespace {
 
-const LayerWeights& layer_weights(const HookedTransformer& model, int layer, const char* what) {
+// In the compute dtype, converted for this call when the model streams its weights.
+LayerWeights layer_weights(const HookedTransformer& model, int layer, const char* what) {
     const ModelConfig& c = model.config();
     if (layer < 0 || layer >= c.n_layers)
         throw UsageError(fmt::format("{}: layer {} is out of range (the model has {} layers)", what, layer, c.n_layers));
-    return model.weights().layers[static_cast<size_t>(layer)];
+    return model.layer_weights(layer);
 }
 
 // kv head of every query head: h / (n_heads / n_kv_heads).
@@ -209,7 +205,7 @@ at::Tensor fold_cols(const at::Tensor& W, const at::Tensor& qk_norm_w, const Cir
 }  // namespace
 
 FactoredMatrix qk_circuit(const HookedTransformer& model, int layer, CircuitOptions options) {
-    const LayerWeights& L = layer_weights(model, layer, "qk_circuit");
+    const LayerWeights L = layer_weights(model, layer, "qk_circuit");
     const at::Tensor W_Q = fold_cols(fold_rows(L.W_Q, L.ln1_w, options), L.q_norm_w, options);  // [H, d, dh]
     const at::Tensor W_K = fold_cols(fold_rows(L.W_K, L.ln1_w, options), L.k_norm_w, options)
                                .index_select(0, kv_index(model.config(), L.W_K));
@@ -217,7 +213,7 @@ FactoredMatrix qk_circuit(const HookedTransformer& model, int layer, CircuitOpti
 }
 
 FactoredMatrix ov_circuit(const HookedTransformer& model, int layer, CircuitOptions options) {
-    const LayerWeights& L = layer_weights(model, layer, "ov_circuit");
+    const LayerWeights L = layer_weights(model, layer, "ov_circuit");
     const at::Tensor W_V = fold_rows(L.W_V, L.ln1_w, options).index_select(0, kv_index(model.config(), L.W_V));
     return FactoredMatrix(W_V, L.W_O);
 }

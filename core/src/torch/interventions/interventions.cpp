@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 #include "headscope/hook_names.hpp"
+#include "headscope/sdk/head_ref.hpp"
 
 namespace headscope {
 
@@ -33,10 +35,7 @@ InterventionMode parse_intervention_mode(std::string_view text) {
 
 namespace {
 
-std::string shape_of(const at::Tensor& t) {
-    std::vector<int64_t> s(t.sizes().begin(), t.sizes().end());
-    return fmt::format("[{}]", fmt::join(s, ", "));
-}
+std::string shape_of(const at::Tensor& t) { return shape_string(t.sizes().vec()); }
 
 // Boolean mask over the position axis `axis` of a tensor of `dims` dimensions with `length`
 // positions: shape [1, ..., length, ..., 1]. Every position when `positions` is empty.
@@ -182,11 +181,11 @@ std::vector<NamedHook> head_interventions(const std::vector<HeadIntervention>& i
     for (const auto& iv : interventions) {
         check_heads({iv.head}, iv.layer, "head_interventions");
         if ((iv.mode == InterventionMode::mean || iv.mode == InterventionMode::patch) && !iv.source.defined())
-            throw UsageError(fmt::format("head_interventions: {} of head {}.{} needs a source tensor", to_string(iv.mode),
-                                         iv.layer, iv.head));
+            throw UsageError(fmt::format("head_interventions: {} of head {} needs a source tensor", to_string(iv.mode),
+                                         head_label(iv.layer, iv.head)));
         if (iv.mode == InterventionMode::scale && !std::isfinite(iv.factor))
-            throw UsageError(fmt::format("head_interventions: scale factor {} of head {}.{} is not finite", iv.factor,
-                                         iv.layer, iv.head));
+            throw UsageError(fmt::format("head_interventions: scale factor {} of head {} is not finite", iv.factor,
+                                         head_label(iv.layer, iv.head)));
         HeadIntervention copy = iv;
         if (copy.source.defined()) copy.source = copy.source.detach();
         by_layer[iv.layer].push_back(std::move(copy));

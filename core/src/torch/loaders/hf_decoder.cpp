@@ -2,6 +2,9 @@
 // olmo2): one tensor-name table per family in one style (llama.cpp's LLM_TENSOR_NAMES + tn()),
 // read into the canonical layout by one loader.
 #include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -100,67 +103,81 @@ private:
 
 }  // namespace
 
-ModelWeights load_hf_decoder_weights(const TensorSource& src, const ModelConfig& c) {
+ModelWeights load_hf_decoder_weights(const std::shared_ptr<const TensorSource>& source, const ModelConfig& c) {
+    const TensorSource& src = *source;
     const int64_t d = c.d_model, H = c.n_heads, K = c.n_kv_heads, dh = c.d_head, m = c.d_mlp, V = c.d_vocab;
     const Names tn(src, c);
-    const double offset = c.norm_weight_offset;  // Gemma: the applied factor is 1 + w
-    auto norm_w = [&](Tn t, int l, int64_t n) { return read_tensor(src, tn(t, "weight", l), {n}) + offset; };
-    // [out = heads*d_head, in = d_model] -> [heads, d_model, d_head]
-    auto heads_in = [&](const torch::Tensor& w, int64_t heads) {
-        return w.view({heads, dh, d}).permute({0, 2, 1}).contiguous();
+    // Layouts: every one is a view of the stored [out, in] matrix (no copy), except norm weights
+    // with an offset (Gemma applies 1 + w): those become small float32 vectors holding 1 + w.
+    const double offset = c.norm_weight_offset;
+    auto norm_layout = [offset](const torch::Tensor& t) {
+        if (offset == 0) return t;
+        if (reading_shapes_only())  // describing the model reads no weight
+            return torch::empty(t.sizes(), torch::TensorOptions().dtype(torch::kFloat32).device(torch::kMeta));
+        return t.to(torch::kFloat32) + offset;
     };
-    auto head_bias = [&](Tn t, int l, int64_t heads) {
-        torch::Tensor b = read_optional_tensor(src, tn(t, "bias", l), {heads * dh});
-        return b.defined() ? b.view({heads, dh}) : b;
+    // [heads*d_head, d_model] (rows `first`.. of a fused matrix) -> [heads, d_model, d_head]
+    auto heads_in = [dh, d](int64_t first, int64_t heads) {
+        return [=](const torch::Tensor& t) { return t.narrow(0, first * dh, heads * dh).view({heads, dh, d}).permute({0, 2, 1}); };
     };
+    // [d_model, H*d_head] -> [H, d_head, d_model]
+    auto heads_out = [=](const torch::Tensor& t) { return t.t().view({H, dh, d}); };
+    // rows first..first+n of [out, in], transposed -> [in, n]
+    auto cols = [](int64_t first, int64_t n) {
+        return [=](const torch::Tensor& t) { return t.narrow(0, first, n).t(); };
+    };
+    auto as_heads = [dh](int64_t heads) { return [=](const torch::Tensor& t) { return t.view({heads, dh}); }; };
+    auto same = [](const torch::Tensor& t) { return t; };
+
     ModelWeights w;
     w.W_E = read_tensor(src, tn(Tn::token_embd, "weight"), {V, d});
+    w.layers.resize(static_cast<size_t>(c.n_layers));
+    LayerTensorLoader load(source, w);
     for (int l = 0; l < c.n_layers; ++l) {
-        LayerWeights L;
-        if (tn.has(Tn::attn_norm)) L.ln1_w = norm_w(Tn::attn_norm, l, d);
+        auto norm = [&](at::Tensor LayerWeights::*field, Tn t, int64_t n) {
+            load.load(l, field, tn(t, "weight", l), {n}, norm_layout);
+        };
+        if (c.pre_norms()) norm(&LayerWeights::ln1_w, Tn::attn_norm, d);
         if (tn.has(Tn::attn_qkv)) {
-            torch::Tensor qkv = read_tensor(src, tn(Tn::attn_qkv, "weight", l), {(H + 2 * K) * dh, d});
-            L.W_Q = heads_in(qkv.narrow(0, 0, H * dh), H);
-            L.W_K = heads_in(qkv.narrow(0, H * dh, K * dh), K);
-            L.W_V = heads_in(qkv.narrow(0, (H + K) * dh, K * dh), K);
+            const std::string qkv = tn(Tn::attn_qkv, "weight", l);
+            const std::vector<int64_t> shape{(H + 2 * K) * dh, d};
+            load.load(l, &LayerWeights::W_Q, qkv, shape, heads_in(0, H));
+            load.load(l, &LayerWeights::W_K, qkv, shape, heads_in(H, K));
+            load.load(l, &LayerWeights::W_V, qkv, shape, heads_in(H + K, K));
         } else {
-            L.W_Q = heads_in(read_tensor(src, tn(Tn::attn_q, "weight", l), {H * dh, d}), H);
-            L.W_K = heads_in(read_tensor(src, tn(Tn::attn_k, "weight", l), {K * dh, d}), K);
-            L.W_V = heads_in(read_tensor(src, tn(Tn::attn_v, "weight", l), {K * dh, d}), K);
-            L.b_Q = head_bias(Tn::attn_q, l, H);
-            L.b_K = head_bias(Tn::attn_k, l, K);
-            L.b_V = head_bias(Tn::attn_v, l, K);
+            load.load(l, &LayerWeights::W_Q, tn(Tn::attn_q, "weight", l), {H * dh, d}, heads_in(0, H));
+            load.load(l, &LayerWeights::W_K, tn(Tn::attn_k, "weight", l), {K * dh, d}, heads_in(0, K));
+            load.load(l, &LayerWeights::W_V, tn(Tn::attn_v, "weight", l), {K * dh, d}, heads_in(0, K));
+            load.load(l, &LayerWeights::b_Q, tn(Tn::attn_q, "bias", l), {H * dh}, as_heads(H), true);
+            load.load(l, &LayerWeights::b_K, tn(Tn::attn_k, "bias", l), {K * dh}, as_heads(K), true);
+            load.load(l, &LayerWeights::b_V, tn(Tn::attn_v, "bias", l), {K * dh}, as_heads(K), true);
         }
-        // o: [out = d_model, in = H*d_head] -> [H, d_head, d_model]
-        L.W_O = read_tensor(src, tn(Tn::attn_output, "weight", l), {d, H * dh}).t().reshape({H, dh, d}).contiguous();
-        L.b_O = read_optional_tensor(src, tn(Tn::attn_output, "bias", l), {d});
+        load.load(l, &LayerWeights::W_O, tn(Tn::attn_output, "weight", l), {d, H * dh}, heads_out);
+        load.load(l, &LayerWeights::b_O, tn(Tn::attn_output, "bias", l), {d}, same, true);
         if (c.qk_norm != QkNorm::none) {
             const bool full = c.qk_norm == QkNorm::full_width;
-            L.q_norm_w = norm_w(Tn::attn_q_norm, l, full ? H * dh : dh);
-            L.k_norm_w = norm_w(Tn::attn_k_norm, l, full ? K * dh : dh);
+            norm(&LayerWeights::q_norm_w, Tn::attn_q_norm, full ? H * dh : dh);
+            norm(&LayerWeights::k_norm_w, Tn::attn_k_norm, full ? K * dh : dh);
         }
-        if (c.post_norms()) {
-            L.ln1_post_w = norm_w(Tn::attn_post_norm, l, d);
-            L.ln2_post_w = norm_w(Tn::ffn_post_norm, l, d);
-        }
-        if (c.pre_norms()) L.ln2_w = norm_w(Tn::ffn_norm, l, d);
+        if (c.post_norms()) norm(&LayerWeights::ln1_post_w, Tn::attn_post_norm, d);
+        if (c.attn_only) continue;
+        if (c.pre_norms()) norm(&LayerWeights::ln2_w, Tn::ffn_norm, d);
+        if (c.post_norms()) norm(&LayerWeights::ln2_post_w, Tn::ffn_post_norm, d);
         if (tn.has(Tn::ffn_gate_up)) {
-            torch::Tensor gu = read_tensor(src, tn(Tn::ffn_gate_up, "weight", l), {2 * m, d});
-            L.W_gate = gu.narrow(0, 0, m).t().contiguous();
-            L.W_in = gu.narrow(0, m, m).t().contiguous();
+            const std::string gu = tn(Tn::ffn_gate_up, "weight", l);
+            load.load(l, &LayerWeights::W_gate, gu, {2 * m, d}, cols(0, m));
+            load.load(l, &LayerWeights::W_in, gu, {2 * m, d}, cols(m, m));
         } else {
-            L.W_gate = read_tensor(src, tn(Tn::ffn_gate, "weight", l), {m, d}).t().contiguous();
-            L.W_in = read_tensor(src, tn(Tn::ffn_up, "weight", l), {m, d}).t().contiguous();
-            L.b_gate = read_optional_tensor(src, tn(Tn::ffn_gate, "bias", l), {m});
-            L.b_in = read_optional_tensor(src, tn(Tn::ffn_up, "bias", l), {m});
+            load.load(l, &LayerWeights::W_gate, tn(Tn::ffn_gate, "weight", l), {m, d}, cols(0, m));
+            load.load(l, &LayerWeights::W_in, tn(Tn::ffn_up, "weight", l), {m, d}, cols(0, m));
+            load.load(l, &LayerWeights::b_gate, tn(Tn::ffn_gate, "bias", l), {m}, same, true);
+            load.load(l, &LayerWeights::b_in, tn(Tn::ffn_up, "bias", l), {m}, same, true);
         }
-        L.W_out = read_tensor(src, tn(Tn::ffn_down, "weight", l), {d, m}).t().contiguous();
-        L.b_out = read_optional_tensor(src, tn(Tn::ffn_down, "bias", l), {d});
-        w.layers.push_back(std::move(L));
+        load.load(l, &LayerWeights::W_out, tn(Tn::ffn_down, "weight", l), {d, m}, cols(0, d));
+        load.load(l, &LayerWeights::b_out, tn(Tn::ffn_down, "bias", l), {d}, same, true);
     }
-    w.ln_final_w = read_tensor(src, tn(Tn::output_norm, "weight"), {d}) + offset;
-    if (c.tied_embeddings) w.W_U = w.W_E.t();
-    else w.W_U = read_tensor(src, tn(Tn::output, "weight"), {V, d}).t().contiguous();
+    w.ln_final_w = norm_layout(read_tensor(src, tn(Tn::output_norm, "weight"), {d}));
+    w.W_U = c.tied_embeddings ? w.W_E.t() : read_tensor(src, tn(Tn::output, "weight"), {V, d}).t();
     return w;
 }
 

@@ -29,8 +29,8 @@ ModelWeights load_hf_gpt2_weights(const TensorSource& src, const ModelConfig& c)
         torch::Tensor qkv = read_tensor(src, n.h(l, "attn.c_attn.weight"), {d, 3 * H * dh});
         torch::Tensor qkv_b = read_tensor(src, n.h(l, "attn.c_attn.bias"), {3 * H * dh});
         // [in, out] with out = (q | k | v), each H*dh -> [H, d, dh]
-        auto part = [&](int i) { return qkv.narrow(1, i * H * dh, H * dh).reshape({d, H, dh}).permute({1, 0, 2}).contiguous(); };
-        auto bias = [&](int i) { return qkv_b.narrow(0, i * H * dh, H * dh).reshape({H, dh}).contiguous(); };
+        auto part = [&](int i) { return qkv.narrow(1, i * H * dh, H * dh).reshape({d, H, dh}).permute({1, 0, 2}); };
+        auto bias = [&](int i) { return qkv_b.narrow(0, i * H * dh, H * dh).reshape({H, dh}); };
         L.W_Q = part(0), L.W_K = part(1), L.W_V = part(2);
         L.b_Q = bias(0), L.b_K = bias(1), L.b_V = bias(2);
         L.W_O = read_tensor(src, n.h(l, "attn.c_proj.weight"), {H * dh, d}).reshape({H, dh, d});

@@ -9,25 +9,25 @@
 
 namespace headscope {
 
-LoadedModel load_hf_model(const std::string& directory, const LoadOptions& options) {
-    ModelConfig config = read_hf_config(directory);
-    SafetensorsCheckpoint checkpoint(directory);
-    ModelWeights weights;
-    switch (config.architecture) {
-        case Architecture::gpt2: weights = load_hf_gpt2_weights(checkpoint, config); break;
-        case Architecture::gpt_neox: weights = load_hf_gpt_neox_weights(checkpoint, config); break;
-        case Architecture::llama: weights = load_hf_decoder_weights(checkpoint, config); break;
+HfWeights load_hf_weights(const std::string& directory) {
+    HfWeights out;
+    out.config = read_hf_config(directory);
+    auto checkpoint = std::make_shared<const SafetensorsCheckpoint>(directory);
+    switch (out.config.architecture) {
+        case Architecture::gpt2: out.weights = load_hf_gpt2_weights(*checkpoint, out.config); break;
+        case Architecture::gpt_neox: out.weights = load_hf_gpt_neox_weights(*checkpoint, out.config); break;
+        case Architecture::llama: out.weights = load_hf_decoder_weights(checkpoint, out.config); break;
     }
-    LoadedModel out;
-    out.format = ModelFormat::huggingface;
-    out.path = directory;
-    out.tokenizer_path = (std::filesystem::path(directory) / "tokenizer.json").string();
-    if (!std::filesystem::is_regular_file(out.tokenizer_path))
+    out.source = std::move(checkpoint);
+    return out;
+}
+
+std::string hf_tokenizer_path(const std::string& directory) {
+    const std::string path = (std::filesystem::path(directory) / "tokenizer.json").string();
+    if (!std::filesystem::is_regular_file(path))
         throw FormatError(directory, "no tokenizer.json in the model directory (save it with "
                                      "tokenizer.save_pretrained(dir) from the Hugging Face tokenizers library)");
-    out.tokenizer = load_hf_tokenizer(out.tokenizer_path);
-    out.model = std::make_shared<HookedTransformer>(std::move(config), std::move(weights), options.compute);
-    return out;
+    return path;
 }
 
 }  // namespace headscope

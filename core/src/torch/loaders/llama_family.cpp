@@ -24,42 +24,41 @@ const LlamaNameTable& llama2c_llama_names() {
     return table;
 }
 
-ModelWeights load_llama_weights(const TensorSource& src, const ModelConfig& c, const LlamaNameTable& n) {
+ModelWeights load_llama_weights(const std::shared_ptr<const TensorSource>& source, const ModelConfig& c,
+                                const LlamaNameTable& n) {
+    const TensorSource& src = *source;
     const int64_t d = c.d_model, H = c.n_heads, K = c.n_kv_heads, dh = c.d_head, m = c.d_mlp, V = c.d_vocab;
-    // A linear layer stored [out = heads*d_head, in = d_model] -> [heads, d_model, d_head].
-    auto heads_in = [&](const std::string& name, int64_t heads) {
-        return read_tensor(src, name, {heads * dh, d}).view({heads, dh, d}).permute({0, 2, 1}).contiguous();
+    // Every layout below is a view of the stored [out, in] matrix (no copy).
+    // [heads*d_head, d_model] -> [heads, d_model, d_head]
+    auto heads_in = [dh, d](int64_t heads) {
+        return [=](const torch::Tensor& t) { return t.view({heads, dh, d}).permute({0, 2, 1}); };
     };
-    auto bias = [&](std::string (*fn)(int), int layer, int64_t heads) {
-        if (!fn) return torch::Tensor();
-        torch::Tensor b = read_optional_tensor(src, fn(layer), {heads * dh});
-        return b.defined() ? b.view({heads, dh}) : b;
-    };
+    // [d_model, H*d_head] -> [H, d_head, d_model]
+    auto heads_out = [=](const torch::Tensor& t) { return t.t().view({H, dh, d}); };
+    auto transposed = [](const torch::Tensor& t) { return t.t(); };
+    auto as_heads = [dh](int64_t heads) { return [=](const torch::Tensor& t) { return t.view({heads, dh}); }; };
+    auto same = [](const torch::Tensor& t) { return t; };
+
     ModelWeights w;
     w.W_E = read_tensor(src, n.token_embd(), {V, d});
+    w.layers.resize(static_cast<size_t>(c.n_layers));
+    LayerTensorLoader load(source, w);
     for (int l = 0; l < c.n_layers; ++l) {
-        LayerWeights L;
-        L.ln1_w = read_tensor(src, n.attn_norm(l), {d});
-        L.W_Q = heads_in(n.attn_q(l), H);
-        L.W_K = heads_in(n.attn_k(l), K);
-        L.W_V = heads_in(n.attn_v(l), K);
-        L.b_Q = bias(n.attn_q_bias, l, H);
-        L.b_K = bias(n.attn_k_bias, l, K);
-        L.b_V = bias(n.attn_v_bias, l, K);
-        // o: [out = d_model, in = H*d_head] -> [H, d_head, d_model]
-        L.W_O = read_tensor(src, n.attn_output(l), {d, H * dh}).t().reshape({H, dh, d}).contiguous();
-        L.ln2_w = read_tensor(src, n.ffn_norm(l), {d});
-        L.W_gate = read_tensor(src, n.ffn_gate(l), {m, d}).t().contiguous();
-        L.W_in = read_tensor(src, n.ffn_up(l), {m, d}).t().contiguous();
-        L.W_out = read_tensor(src, n.ffn_down(l), {d, m}).t().contiguous();
-        w.layers.push_back(std::move(L));
+        load.load(l, &LayerWeights::ln1_w, n.attn_norm(l), {d}, same);
+        load.load(l, &LayerWeights::W_Q, n.attn_q(l), {H * dh, d}, heads_in(H));
+        load.load(l, &LayerWeights::W_K, n.attn_k(l), {K * dh, d}, heads_in(K));
+        load.load(l, &LayerWeights::W_V, n.attn_v(l), {K * dh, d}, heads_in(K));
+        if (n.attn_q_bias) load.load(l, &LayerWeights::b_Q, n.attn_q_bias(l), {H * dh}, as_heads(H), true);
+        if (n.attn_k_bias) load.load(l, &LayerWeights::b_K, n.attn_k_bias(l), {K * dh}, as_heads(K), true);
+        if (n.attn_v_bias) load.load(l, &LayerWeights::b_V, n.attn_v_bias(l), {K * dh}, as_heads(K), true);
+        load.load(l, &LayerWeights::W_O, n.attn_output(l), {d, H * dh}, heads_out);
+        load.load(l, &LayerWeights::ln2_w, n.ffn_norm(l), {d}, same);
+        load.load(l, &LayerWeights::W_gate, n.ffn_gate(l), {m, d}, transposed);
+        load.load(l, &LayerWeights::W_in, n.ffn_up(l), {m, d}, transposed);
+        load.load(l, &LayerWeights::W_out, n.ffn_down(l), {d, m}, transposed);
     }
     w.ln_final_w = read_tensor(src, n.output_norm(), {d});
-    if (c.tied_embeddings) {
-        w.W_U = w.W_E.t();
-    } else {
-        w.W_U = read_tensor(src, n.output(), {V, d}).t().contiguous();
-    }
+    w.W_U = c.tied_embeddings ? w.W_E.t() : read_tensor(src, n.output(), {V, d}).t();
     return w;
 }
 

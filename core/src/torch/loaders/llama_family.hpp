@@ -2,6 +2,7 @@
 // llama/mistral/qwen2) into the canonical layout, driven by a per-format name table. Internal.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "headscope/model_config.hpp"
@@ -32,7 +33,9 @@ struct LlamaNameTable {
 const LlamaNameTable& gguf_llama_names();
 const LlamaNameTable& llama2c_llama_names();
 
-// Reads every tensor named by `names`; output absent <=> tied embeddings.
-ModelWeights load_llama_weights(const TensorSource& source, const ModelConfig& config, const LlamaNameTable& names);
+// Every tensor named by `names`, as views of the mapped file in the stored dtype (quantised layer
+// weights deferred); output absent <=> tied embeddings. The weights keep `source` alive.
+ModelWeights load_llama_weights(const std::shared_ptr<const TensorSource>& source, const ModelConfig& config,
+                                const LlamaNameTable& names);
 
 }  // namespace headscope

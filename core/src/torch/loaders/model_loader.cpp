@@ -1,5 +1,6 @@
 #include "headscope/model_loader.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -7,9 +8,12 @@
 
 #include "headscope/error.hpp"
 #include "headscope/formats/gguf_file.hpp"
+#include "headscope/formats/gguf_tokenizer.hpp"
 #include "headscope/formats/llama2c_file.hpp"
+#include "headscope/formats/safetensors_file.hpp"
 #include "loaders/hf_model.hpp"
 #include "loaders/llama_family.hpp"
+#include "loaders/tensor_reader.hpp"
 
 namespace headscope {
 
@@ -35,14 +39,6 @@ std::string read_magic(const std::string& path, size_t n) {
     return magic;
 }
 
-[[noreturn]] void refuse_pickle(const std::string& path) {
-    throw FormatError(path,
-                      "pickle checkpoints (pytorch_model.bin, .pt, .pth) are refused: unpickling runs arbitrary code. "
-                      "Convert it to safetensors first, e.g. in Python: "
-                      "model = AutoModelForCausalLM.from_pretrained(dir); "
-                      "model.save_pretrained(out_dir, safe_serialization=True)");
-}
-
 std::string find_llama2c_tokenizer(const std::string& model_path, int32_t vocab_size) {
     fs::path dir = fs::path(model_path).parent_path();
     for (const std::string& name : {std::string("tokenizer.bin"), fmt::format("tok{}.bin", vocab_size)}) {
@@ -54,33 +50,79 @@ std::string find_llama2c_tokenizer(const std::string& model_path, int32_t vocab_
                                  model_path, vocab_size));
 }
 
-LoadedModel load_llama2c(const std::string& path, const LoadOptions& options) {
-    Llama2cFile file(path);
-    ModelConfig config = llama2c_model_config(file);
-    LoadedModel out;
-    out.format = ModelFormat::llama2c;
-    out.path = path;
-    out.tokenizer_path = options.tokenizer_path.empty() ? find_llama2c_tokenizer(path, config.d_vocab)
-                                                        : options.tokenizer_path;
-    out.tokenizer = make_sentencepiece_tokenizer(read_llama2c_vocabulary(out.tokenizer_path, config.d_vocab));
-    ModelWeights weights = load_llama_weights(file, config, llama2c_llama_names());
-    out.model = std::make_shared<HookedTransformer>(std::move(config), std::move(weights), options.compute);
-    return out;
+// A checkpoint's config and weights (views of its map), and where its tokenizer is.
+struct Prepared {
+    ModelFormat format = ModelFormat::llama2c;
+    ModelConfig config;
+    ModelWeights weights;
+    std::shared_ptr<const TensorSource> source;
+};
+
+Prepared prepare(const std::string& path, ModelFormat format) {
+    Prepared p;
+    p.format = format;
+    switch (format) {
+        case ModelFormat::llama2c: {
+            auto file = std::make_shared<const Llama2cFile>(path);
+            p.config = llama2c_model_config(*file);
+            p.weights = load_llama_weights(file, p.config, llama2c_llama_names());
+            p.source = file;
+            break;
+        }
+        case ModelFormat::gguf: {
+            auto file = std::make_shared<const GgufFile>(path);
+            p.config = gguf_model_config(*file);
+            p.weights = load_llama_weights(file, p.config, gguf_llama_names());
+            p.source = file;
+            break;
+        }
+        case ModelFormat::huggingface: {
+            HfWeights hf = load_hf_weights(path);
+            p.config = std::move(hf.config);
+            p.weights = std::move(hf.weights);
+            p.source = std::move(hf.source);
+            break;
+        }
+    }
+    return p;
 }
 
-LoadedModel load_gguf(const std::string& path, const LoadOptions& options) {
-    GgufFile file(path);
-    ModelConfig config = gguf_model_config(file);
-    LoadedModel out;
-    out.format = ModelFormat::gguf;
-    out.path = path;
-    out.tokenizer_path = path;
-    out.tokenizer = make_sentencepiece_tokenizer(gguf_vocabulary(file));
-    if (out.tokenizer->vocab_size() != config.d_vocab)
-        throw FormatError(path, fmt::format("the embedded vocabulary has {} tokens but token_embd.weight has {} rows",
-                                            out.tokenizer->vocab_size(), config.d_vocab));
-    ModelWeights weights = load_llama_weights(file, config, gguf_llama_names());
-    out.model = std::make_shared<HookedTransformer>(std::move(config), std::move(weights), options.compute);
+std::shared_ptr<const Tokenizer> tokenizer_of(const Prepared* p, const std::string& path, ModelFormat format,
+                                              const std::string& tokenizer_path, std::string* resolved) {
+    switch (format) {
+        case ModelFormat::llama2c: {
+            std::unique_ptr<Llama2cFile> own;
+            const auto* file = p ? dynamic_cast<const Llama2cFile*>(p->source.get()) : nullptr;
+            if (!file) file = (own = std::make_unique<Llama2cFile>(path)).get();
+            const int32_t vocab = llama2c_model_config(*file).d_vocab;
+            *resolved = tokenizer_path.empty() ? find_llama2c_tokenizer(path, vocab) : tokenizer_path;
+            return make_sentencepiece_tokenizer(read_llama2c_vocabulary(*resolved, vocab));
+        }
+        case ModelFormat::gguf: {
+            std::unique_ptr<GgufFile> own;
+            const auto* file = p ? dynamic_cast<const GgufFile*>(p->source.get()) : nullptr;
+            if (!file) file = (own = std::make_unique<GgufFile>(path)).get();
+            *resolved = path;
+            auto tokenizer = gguf_tokenizer(*file);
+            const int64_t rows = gguf_model_config(*file).d_vocab;
+            if (tokenizer->vocab_size() != rows)
+                throw FormatError(path, fmt::format("the embedded vocabulary has {} tokens but token_embd.weight has {} rows",
+                                                    tokenizer->vocab_size(), rows));
+            return tokenizer;
+        }
+        case ModelFormat::huggingface: *resolved = hf_tokenizer_path(path); return load_hf_tokenizer(*resolved);
+    }
+    throw UsageError(path + ": unknown model format");
+}
+
+std::string storage_types(const TensorSource& source) {
+    std::vector<std::string> names;
+    for (const TensorInfo& t : source.tensors()) {
+        const std::string n = to_string(t.type);
+        if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    }
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
     return out;
 }
 
@@ -91,24 +133,49 @@ ModelFormat detect_model_format(const std::string& path) {
     if (!fs::exists(path, ec)) throw IoError(path + ": no such file or directory");
     if (fs::is_directory(path, ec)) return ModelFormat::huggingface;
     const std::string ext = fs::path(path).extension().string();
-    const std::string name = fs::path(path).filename().string();
-    if (ext == ".pt" || ext == ".pth" || name == "pytorch_model.bin") refuse_pickle(path);
+    const std::string magic = read_magic(path, 4);
+    if (is_pickle_checkpoint(path, reinterpret_cast<const unsigned char*>(magic.data()), magic.size()))
+        refuse_pickle_checkpoint(path);
     if (ext == ".safetensors")
         throw UsageError(path + ": pass the Hugging Face model directory (with config.json), not the .safetensors file");
-    const std::string magic = read_magic(path, 4);
     if (magic == "GGUF") return ModelFormat::gguf;
-    if (magic.size() >= 2 && (magic.substr(0, 2) == "PK" || static_cast<unsigned char>(magic[0]) == 0x80))
-        refuse_pickle(path);
     return ModelFormat::llama2c;
 }
 
+ModelDescription describe_model(const std::string& path) {
+    ShapesOnly shapes_only;  // reads headers, never weights
+    Prepared p = prepare(path, detect_model_format(path));
+    validate_weights(p.config, p.weights);
+    ModelDescription d;
+    d.path = path;
+    d.format = p.format;
+    d.parameters = parameter_count(p.weights);
+    d.stored_bytes = stored_weight_bytes(p.weights);
+    d.largest_layer_parameters = largest_layer_parameters(p.weights);
+    d.storage_types = storage_types(*p.source);
+    d.quantized = !p.weights.deferred.empty();
+    d.config = std::move(p.config);
+    return d;
+}
+
 LoadedModel load_model(const std::string& path, const LoadOptions& options) {
-    switch (detect_model_format(path)) {
-        case ModelFormat::gguf: return load_gguf(path, options);
-        case ModelFormat::huggingface: return load_hf_model(path, options);
-        case ModelFormat::llama2c: return load_llama2c(path, options);
-    }
-    throw UsageError(path + ": unknown model format");
+    const ModelFormat format = detect_model_format(path);
+    check_memory_budget(describe_model(path), options);
+    Prepared p = prepare(path, format);
+    LoadedModel out;
+    out.format = format;
+    out.path = path;
+    out.tokenizer = tokenizer_of(&p, path, format, options.tokenizer_path, &out.tokenizer_path);
+    out.model = std::make_shared<HookedTransformer>(std::move(p.config), std::move(p.weights), options.compute);
+    return out;
+}
+
+std::shared_ptr<const Tokenizer> load_model_tokenizer(const std::string& path, const std::string& tokenizer_path,
+                                                      std::string* resolved_path) {
+    std::string resolved;
+    auto tokenizer = tokenizer_of(nullptr, path, detect_model_format(path), tokenizer_path, &resolved);
+    if (resolved_path) *resolved_path = resolved;
+    return tokenizer;
 }
 
 }  // namespace headscope

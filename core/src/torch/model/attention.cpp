@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <stdexcept>
 
 #include "headscope/hooked_transformer.hpp"
 #include "model/hooked_transformer_packed.hpp"
+#include "model/layer_compute.hpp"
 #include "model/rotary.hpp"
 
 namespace headscope {
@@ -70,20 +72,33 @@ at::Tensor HookedTransformer::qk_norm(int l, const at::Tensor& x, const at::Tens
     return hooks_->apply(site, l, y);
 }
 
+// Tables for T positions, built (or grown) before the layers run: lazily, for the positions used.
+void HookedTransformer::prepare_rotary(int64_t T) {
+    Packed& p = *packed_;
+    if (rotary_depends_on_length(config_)) {
+        if (p.rotary_prompt_T != T) {
+            p.rotary_prompt = make_rotary_tables(config_, false, T, options_.dtype, options_.device);
+            p.rotary_prompt_T = T;
+        }
+    } else {
+        ensure_rotary_tables(p.rotary, T, config_, false, options_.dtype, options_.device);
+    }
+    if (config_.rope_local_theta > 0) ensure_rotary_tables(p.rotary_local, T, config_, true, options_.dtype, options_.device);
+}
+
 at::Tensor HookedTransformer::rotate(int l, const at::Tensor& x, int64_t T) {
     if (uses_local_rotary(config_, l)) return apply_rotary(x, packed_->rotary_local, config_);
-    if (rotary_depends_on_length(config_) && packed_->rotary_prompt_T == T)
+    if (rotary_depends_on_length(config_)) {
+        if (packed_->rotary_prompt_T != T)
+            throw std::logic_error("rotary tables were prepared for another prompt length");
         return apply_rotary(x, packed_->rotary_prompt, config_);
+    }
     return apply_rotary(x, packed_->rotary, config_);
 }
 
-at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
-    const auto& L = weights_.layers[static_cast<size_t>(l)];
-    const auto& P = packed_->layers[static_cast<size_t>(l)];
+at::Tensor HookedTransformer::attention(int l, const LayerCompute& L, const at::Tensor& x, int64_t T) {
     const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head;
-    torch::Tensor qkv = P.b_qkv.defined() ? torch::addmm(P.b_qkv, x.reshape({B * T, -1}), P.W_qkv)
-                                          : torch::mm(x.reshape({B * T, -1}), P.W_qkv);
-    qkv = qkv.view({B, T, -1});
+    torch::Tensor qkv = gemm(x.reshape({B * T, -1}), L.W_qkv, L.b_qkv).view({B, T, -1});
     torch::Tensor q = hooks_->apply(HookSite::attn_q, l, qkv.narrow(2, 0, H * dh).view({B, T, H, dh}));
     torch::Tensor k = hooks_->apply(HookSite::attn_k, l, qkv.narrow(2, H * dh, K * dh).view({B, T, K, dh}));
     torch::Tensor v = hooks_->apply(HookSite::attn_v, l, qkv.narrow(2, (H + K) * dh, K * dh).view({B, T, K, dh}));
@@ -106,16 +121,16 @@ at::Tensor HookedTransformer::attention(int l, const at::Tensor& x, int64_t T) {
     torch::Tensor out;
     if (hooks_->wanted(HookSite::attn_result, l)) {
         // Per-head outputs, only when someone asked for them (before any output norm).
-        torch::Tensor result = torch::einsum("bthd,hdm->bthm", {z, L.W_O});
+        torch::Tensor result = torch::einsum("bthd,hdm->bthm", {z, L.W_O.to(z.device()).to(z.scalar_type())});
         torch::Tensor replaced = hooks_->apply(HookSite::attn_result, l, result);
         if (!replaced.is_same(result)) {
             out = replaced.sum(2);
-            if (L.b_O.defined()) out = out + L.b_O;
+            if (L.b_O.defined()) out = out + L.b_O.to(out.scalar_type());
         }
     }
     if (!out.defined()) {
         torch::Tensor zf = z.reshape({B * T, H * dh});
-        out = (L.b_O.defined() ? torch::addmm(L.b_O, zf, P.W_o) : torch::mm(zf, P.W_o)).view({B, T, -1});
+        out = gemm(zf, L.W_o, L.b_O).view({B, T, -1});
     }
     if (config_.post_norms()) out = post_norm(out, L.ln1_post_w, HookSite::ln1_post_scale, l);
     return hooks_->apply(HookSite::attn_out, l, out);

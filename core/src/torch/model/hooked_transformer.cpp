@@ -7,30 +7,95 @@
 #include "headscope/error.hpp"
 #include "headscope/hooked_transformer.hpp"
 #include "model/hooked_transformer_packed.hpp"
+#include "model/layer_compute.hpp"
 #include "model/rotary.hpp"
 
 namespace headscope {
 
+const char* to_string(WeightResidency r) {
+    switch (r) {
+        case WeightResidency::automatic: return "automatic";
+        case WeightResidency::resident: return "resident";
+        case WeightResidency::streamed: return "streamed";
+    }
+    return "?";
+}
+
 HookedTransformer::HookedTransformer(ModelConfig config, ModelWeights weights, ComputeOptions options)
     : config_(std::move(config)), options_(options) {
     config_.validate();
-    validate_weights(config_, weights);
-    weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
     hooks_ = std::make_shared<HookRegistry>(config_.n_layers, hook_points_of(config_));
-    repack();
+    adopt_weights(std::move(weights));
 }
 
 HookedTransformer::~HookedTransformer() = default;
 
-void HookedTransformer::set_weights(ModelWeights weights) {
+void HookedTransformer::set_weights(ModelWeights weights) { adopt_weights(std::move(weights)); }
+
+void HookedTransformer::adopt_weights(ModelWeights weights) {
     validate_weights(config_, weights);
-    weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
+    upcast_matmuls_ = !fast_half_gemm(options_.dtype, options_.device, nullptr);
+    residency_ = choose_residency(options_.residency, headscope::parameter_count(weights), !weights.deferred.empty(),
+                                  options_.dtype);
+    if (residency_ == WeightResidency::resident) {
+        weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
+    } else {
+        // Layers stay as loaded; the small whole-model tensors that every position reads are
+        // converted once (W_E, W_pos and W_U stay stored: rows are gathered, columns chunked).
+        weights_ = std::move(weights);
+        auto cv = [&](at::Tensor& t) {
+            if (t.defined()) t = t.to(options_.device).to(options_.dtype).contiguous();
+        };
+        cv(weights_.ln_final_w);
+        cv(weights_.ln_final_b);
+        cv(weights_.b_U);
+    }
     repack();
+}
+
+WeightResidency HookedTransformer::choose_residency(WeightResidency requested, int64_t parameters, bool quantized,
+                                                   at::ScalarType dtype) {
+    if (requested != WeightResidency::automatic) return requested;
+    const int64_t bytes = parameters * static_cast<int64_t>(c10::elementSize(dtype));
+    return !quantized && bytes <= kResidentLimitBytes ? WeightResidency::resident : WeightResidency::streamed;
+}
+
+std::string HookedTransformer::weight_policy() const {
+    const double mib = static_cast<double>(stored_weight_bytes(weights_)) / (1 << 20);
+    if (residency_ == WeightResidency::resident)
+        return fmt::format("resident: all weights kept in {} on {} ({:.1f} MiB)", c10::toString(options_.dtype),
+                           options_.device.str(), mib);
+    return fmt::format("streamed: weights stay as stored ({:.1f} MiB{}); each layer is converted to {} on {} "
+                       "when it runs", mib, weights_.deferred.empty() ? "" : ", quantised layers dequantised per layer",
+                       c10::toString(options_.dtype), options_.device.str());
+}
+
+std::string HookedTransformer::matmul_path() const {
+    std::string why;
+    fast_half_gemm(options_.dtype, options_.device, &why);
+    return why;
+}
+
+LayerCompute HookedTransformer::materialize_layer(int l) const {
+    if (residency_ == WeightResidency::resident && !training_) return packed_->layers[static_cast<size_t>(l)];
+    const ComputeTypes types{options_.device, options_.dtype, upcast_matmuls_ ? at::kFloat : options_.dtype};
+    return pack_layer(resolve_layer(weights_, l), config_, types);
+}
+
+LayerWeights HookedTransformer::layer_weights(int l) const {
+    if (l < 0 || l >= config_.n_layers)
+        throw UsageError(fmt::format("layer {} is out of range (the model has {} layers)", l, config_.n_layers));
+    if (residency_ == WeightResidency::resident) return weights_.layers[static_cast<size_t>(l)];
+    return convert_layer(resolve_layer(weights_, l), ComputeTypes{options_.device, options_.dtype, options_.dtype});
 }
 
 int64_t HookedTransformer::parameter_count() const { return headscope::parameter_count(weights_); }
 
 std::vector<at::Tensor> HookedTransformer::enable_training() {
+    if (residency_ != WeightResidency::resident) {  // gradients need owned compute-dtype weights
+        options_.residency = WeightResidency::resident;
+        adopt_weights(weights_);
+    }
     std::vector<at::Tensor> params;
     const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
     for_each_weight(weights_, [&](const std::string& name, at::Tensor& t) {
@@ -61,38 +126,9 @@ void HookedTransformer::repack() {
     c10::optional<torch::NoGradGuard> no_grad;
     if (!training_) no_grad.emplace();
     auto p = std::make_unique<Packed>();
-    const int64_t d = config_.d_model, dh = config_.d_head;
-    auto flat_in = [&](const torch::Tensor& W) {  // [heads, d_model, d_head] -> [d_model, heads*d_head]
-        return W.permute({1, 0, 2}).reshape({d, -1});
-    };
-    auto flat_bias = [&](const torch::Tensor& b, int64_t heads) {
-        return b.defined() ? b.reshape({-1}) : torch::zeros({heads * dh}, weights_.W_E.options());
-    };
-    for (const auto& L : weights_.layers) {
-        Packed::Layer pl;
-        pl.W_qkv = torch::cat({flat_in(L.W_Q), flat_in(L.W_K), flat_in(L.W_V)}, 1).contiguous();
-        if (L.b_Q.defined() || L.b_K.defined() || L.b_V.defined())
-            pl.b_qkv = torch::cat({flat_bias(L.b_Q, config_.n_heads), flat_bias(L.b_K, config_.n_kv_heads),
-                                   flat_bias(L.b_V, config_.n_kv_heads)});
-        pl.W_o = L.W_O.reshape({-1, d}).contiguous();
-        if (!config_.attn_only) {
-            if (config_.gated_mlp) {
-                pl.W_up = torch::cat({L.W_gate, L.W_in}, 1).contiguous();
-                if (L.b_gate.defined() || L.b_in.defined()) {
-                    auto z = torch::zeros({config_.d_mlp}, L.W_in.options());
-                    pl.b_up = torch::cat({L.b_gate.defined() ? L.b_gate : z, L.b_in.defined() ? L.b_in : z});
-                }
-            } else {
-                pl.W_up = L.W_in;
-                pl.b_up = L.b_in;
-            }
-        }
-        p->layers.push_back(std::move(pl));
-    }
-    if (config_.positions == PositionKind::rotary) {
-        p->rotary = make_rotary_tables(config_, false, config_.n_ctx, options_.dtype, options_.device);
-        if (config_.rope_local_theta > 0)
-            p->rotary_local = make_rotary_tables(config_, true, config_.n_ctx, options_.dtype, options_.device);
+    if (residency_ == WeightResidency::resident && !training_) {
+        const ComputeTypes types{options_.device, options_.dtype, upcast_matmuls_ ? at::kFloat : options_.dtype};
+        for (const auto& L : weights_.layers) p->layers.push_back(pack_layer(L, config_, types));
     }
     p->attn_scale = config_.query_scale();
     packed_ = std::move(p);
@@ -151,6 +187,7 @@ at::Tensor HookedTransformer::norm(const at::Tensor& x, const at::Tensor& w, con
     return hooks_->apply(normalized_site, layer, out);
 }
 
+// Output norm of post / pre+post placement (RMSNorm or LayerNorm without bias), hooked at its scale.
 at::Tensor HookedTransformer::post_norm(const at::Tensor& x, const at::Tensor& w, HookSite scale_site, int layer) {
     torch::Tensor centred = config_.norm == NormKind::layer ? x - x.mean(-1, true) : x;
     torch::Tensor scale = hooks_->apply(scale_site, layer, (centred.pow(2).mean(-1, true) + config_.norm_eps).sqrt());
@@ -171,12 +208,10 @@ torch::Tensor activate(Activation a, const torch::Tensor& x) {
 torch::Tensor soft_cap(const torch::Tensor& x, double cap) { return torch::tanh(x / cap) * cap; }
 }  // namespace
 
-at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
-    const auto& L = weights_.layers[static_cast<size_t>(l)];
-    const auto& P = packed_->layers[static_cast<size_t>(l)];
+at::Tensor HookedTransformer::mlp(int l, const LayerCompute& L, const at::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1), m = config_.d_mlp;
     torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor up = (P.b_up.defined() ? torch::addmm(P.b_up, xf, P.W_up) : torch::mm(xf, P.W_up)).view({B, T, -1});
+    torch::Tensor up = gemm(xf, L.W_up, L.b_up).view({B, T, -1});
     torch::Tensor post;
     if (config_.gated_mlp) {
         torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, up.narrow(2, 0, m));
@@ -187,47 +222,9 @@ at::Tensor HookedTransformer::mlp(int l, const at::Tensor& x) {
     }
     post = hooks_->apply(HookSite::mlp_post, l, post);
     torch::Tensor pf = post.reshape({B * T, m});
-    torch::Tensor out = (L.b_out.defined() ? torch::addmm(L.b_out, pf, L.W_out) : torch::mm(pf, L.W_out)).view({B, T, -1});
+    torch::Tensor out = gemm(pf, L.W_out, L.b_out).view({B, T, -1});
     if (config_.post_norms()) out = post_norm(out, L.ln2_post_w, HookSite::ln2_post_scale, l);
     return hooks_->apply(HookSite::mlp_out, l, out);
-}
-
-// One block. Norm placement: pre x + f(norm(x)); post x + norm(f(x)); pre+post both (the output
-// norms live inside attention() and mlp(), before hook_attn_out / hook_mlp_out, so those hooks
-// hold exactly what is added to the residual stream).
-at::Tensor HookedTransformer::block(int l, const at::Tensor& x) {
-    const auto& L = weights_.layers[static_cast<size_t>(l)];
-    const int64_t T = x.size(1);
-    const bool pre = config_.pre_norms();
-    torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
-    torch::Tensor attn_in = pre ? norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l) : resid;
-    torch::Tensor attn_out = attention(l, attn_in, T);
-    if (config_.attn_only) return hooks_->apply(HookSite::resid_post, l, resid + attn_out);
-    auto mlp_in = [&](const torch::Tensor& h) {
-        return pre ? norm(h, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l) : h;
-    };
-    if (config_.parallel_residual)
-        return hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp(l, mlp_in(resid)));
-    torch::Tensor mid = hooks_->apply(HookSite::resid_mid, l, resid + attn_out);
-    return hooks_->apply(HookSite::resid_post, l, mid + mlp(l, mlp_in(mid)));
-}
-
-at::Tensor HookedTransformer::run_layers(int from, int to, at::Tensor x) {
-    if (from < 0 || to > config_.n_layers || from > to)
-        throw UsageError(fmt::format("run_layers: layer range [{}, {}) is outside [0, {}]", from, to, config_.n_layers));
-    for (int l = from; l < to; ++l) x = block(l, x);
-    return x;
-}
-
-at::Tensor HookedTransformer::unembed(const at::Tensor& x_in) {
-    torch::Tensor x = x_in;
-    const int64_t B = x.size(0), T = x.size(1);
-    if (config_.final_norm)
-        x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
-    torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor logits = weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, weights_.W_U) : torch::mm(xf, weights_.W_U);
-    if (config_.final_softcap > 0) logits = soft_cap(logits, config_.final_softcap);
-    return logits.view({B, T, -1});
 }
 
 at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
@@ -250,19 +247,97 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
                                      config_.d_vocab));
     tokens = tokens.to(options_.device);
     if (training_) repack();
-    if (config_.positions == PositionKind::rotary && rotary_depends_on_length(config_) && packed_->rotary_prompt_T != T) {
-        packed_->rotary_prompt = make_rotary_tables(config_, false, T, options_.dtype, options_.device);
-        packed_->rotary_prompt_T = T;
-    }
 
-    torch::Tensor x = weights_.W_E.index_select(0, tokens.reshape({-1})).view({B, T, -1});
-    if (config_.embed_scale != 1.0) x = x * config_.embed_scale;
+    // Rows of the stored embedding, converted after the gather (the same values as converting first).
+    const torch::Tensor ids = tokens.reshape({-1});
+    torch::Tensor x =
+        weights_.W_E.index_select(0, ids.to(weights_.W_E.device())).to(options_.device).to(options_.dtype).view({B, T, -1});
+    if (config_.embed_scale != 1.0) x = x * config_.embed_scale;  // Gemma: sqrt(d_model)
     x = hooks_->apply(HookSite::embed, -1, x);
     if (config_.positions == PositionKind::learned) {
-        torch::Tensor pos = weights_.W_pos.narrow(0, 0, T).unsqueeze(0).expand({B, T, config_.d_model});
+        torch::Tensor pos = weights_.W_pos.narrow(0, 0, T).to(options_.device).to(options_.dtype).unsqueeze(0).expand(
+            {B, T, config_.d_model});
         x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
     }
-    return unembed(run_layers(0, config_.n_layers, x));
+    return final_logits(run_blocks(0, x), {});
+}
+
+// One block on the residual stream x [B, T, d_model] (x is blocks.{l}.hook_resid_pre), with layer
+// l's weights materialized once. Norm placement: pre x + f(norm(x)); post x + norm(f(x));
+// pre+post both (the output norms live inside attention() and mlp(), before hook_attn_out /
+// hook_mlp_out, so those hooks hold exactly what is added to the residual stream).
+at::Tensor HookedTransformer::block(int l, const at::Tensor& x) {
+    const LayerCompute L = materialize_layer(l);
+    const int64_t T = x.size(1);
+    const bool pre = config_.pre_norms();
+    torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
+    torch::Tensor attn_in = pre ? norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l) : resid;
+    torch::Tensor attn_out = attention(l, L, attn_in, T);
+    if (config_.attn_only) return hooks_->apply(HookSite::resid_post, l, resid + attn_out);
+    auto mlp_in = [&](const torch::Tensor& h) {
+        return pre ? norm(h, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l) : h;
+    };
+    if (config_.parallel_residual)
+        return hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp(l, L, mlp_in(resid)));
+    torch::Tensor mid = hooks_->apply(HookSite::resid_mid, l, resid + attn_out);
+    return hooks_->apply(HookSite::resid_post, l, mid + mlp(l, L, mlp_in(mid)));
+}
+
+// Layers from..n_layers-1 on the residual stream x [B, T, d_model] (x is blocks.{from}.hook_resid_pre).
+at::Tensor HookedTransformer::run_blocks(int from, at::Tensor x) {
+    if (config_.positions == PositionKind::rotary) prepare_rotary(x.size(1));
+    for (int l = from; l < config_.n_layers; ++l) x = block(l, x);
+    return x;
+}
+
+// Final norm, unembedding and final soft cap of x [B, T, d_model] at `positions` (all when empty) -> [B, P, d_vocab].
+at::Tensor HookedTransformer::final_logits(at::Tensor x, const std::vector<int64_t>& positions) {
+    if (!positions.empty()) {
+        const int64_t T = x.size(1);
+        std::vector<int64_t> index;
+        for (int64_t p : positions) {
+            const int64_t q = p < 0 ? p + T : p;
+            if (q < 0 || q >= T)
+                throw UsageError(fmt::format("run_from_layer: logit position {} is outside the run's {} positions", p, T));
+            index.push_back(q);
+        }
+        x = x.index_select(1, torch::tensor(index, torch::kLong).to(x.device()));
+    }
+    const int64_t B = x.size(0), P = x.size(1);
+    if (config_.final_norm)
+        x = norm(x, weights_.ln_final_w, weights_.ln_final_b, HookSite::ln_final_scale, HookSite::ln_final_normalized, -1);
+    torch::Tensor logits = unembed(x.reshape({B * P, -1}));
+    if (config_.final_softcap > 0) logits = soft_cap(logits, config_.final_softcap);  // Gemma-2
+    return logits.view({B, P, -1});
+}
+
+at::Tensor HookedTransformer::run_from_layer(int layer, const at::Tensor& resid_pre, const std::vector<int64_t>& logit_positions) {
+    if (layer < 0 || layer > config_.n_layers)
+        throw UsageError(fmt::format("run_from_layer: layer {} is outside 0..{}", layer, config_.n_layers));
+    if (!resid_pre.defined() || resid_pre.dim() != 3 || resid_pre.size(2) != config_.d_model || resid_pre.size(0) == 0 ||
+        resid_pre.size(1) == 0 || resid_pre.size(1) > config_.n_ctx)
+        throw UsageError(fmt::format("run_from_layer: the residual stream must be [batch, pos, {}] with 1..{} positions",
+                                     config_.d_model, config_.n_ctx));
+    if (training_) repack();
+    torch::Tensor x = resid_pre.to(options_.device, options_.dtype);
+    return final_logits(run_blocks(layer, x), logit_positions);
+}
+
+at::Tensor HookedTransformer::unembed(const at::Tensor& xf) const {
+    const torch::Tensor& W_U = weights_.W_U;
+    if (W_U.scalar_type() == options_.dtype && W_U.device() == options_.device)
+        return weights_.b_U.defined() ? torch::addmm(weights_.b_U, xf, W_U) : torch::mm(xf, W_U);
+    // Stored in another dtype/device: converted a block of the vocabulary at a time.
+    constexpr int64_t kBlock = 16384;
+    const int64_t V = W_U.size(1);
+    torch::Tensor logits = torch::empty({xf.size(0), V}, xf.options());
+    for (int64_t v0 = 0; v0 < V; v0 += kBlock) {
+        const int64_t n = std::min(kBlock, V - v0);
+        const torch::Tensor W = W_U.narrow(1, v0, n).to(options_.device).to(upcast_matmuls_ ? at::kFloat : options_.dtype);
+        const torch::Tensor b = weights_.b_U.defined() ? weights_.b_U.narrow(0, v0, n).to(W.scalar_type()) : torch::Tensor();
+        logits.narrow(1, v0, n).copy_(gemm(xf, W, b));
+    }
+    return logits;
 }
 
 }  // namespace headscope

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 #include "headscope/model_weights.hpp"
 
 namespace headscope {
@@ -38,12 +39,6 @@ void visit(W& w, F&& f) {
     f(std::string("ln_final.b"), static_cast<T&>(w.ln_final_b));
     f(std::string("W_U"), static_cast<T&>(w.W_U));
     f(std::string("b_U"), static_cast<T&>(w.b_U));
-}
-
-std::string shape_str(at::IntArrayRef s) {
-    std::string out = "[";
-    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
 }
 
 enum class Presence { required, optional, absent };
@@ -93,7 +88,7 @@ Expectation expected(const ModelConfig& c, const std::string& name) {
 }
 
 bool tied(const ModelWeights& w) {
-    return w.W_U.defined() && w.W_E.defined() && w.W_U.data_ptr() == w.W_E.data_ptr();
+    return w.W_U.defined() && w.W_E.defined() && w.W_U.is_alias_of(w.W_E);
 }
 
 }  // namespace
@@ -105,7 +100,20 @@ void for_each_weight(const ModelWeights& w, const std::function<void(const std::
     visit<const ModelWeights, const at::Tensor>(w, f);
 }
 
-void validate_weights(const ModelConfig& c, const ModelWeights& w) {
+// Deferred fields stand in as shape-only (meta) tensors, so one check covers both kinds.
+static ModelWeights with_placeholders(const ModelWeights& w) {
+    ModelWeights out = w;
+    out.deferred.clear();
+    for (const DeferredWeight& d : w.deferred) {
+        if (d.layer < 0 || d.layer >= static_cast<int>(out.layers.size()) || !d.field)
+            throw ConfigError(fmt::format("deferred weight of layer {} is outside the model", d.layer));
+        out.layers[static_cast<size_t>(d.layer)].*d.field = at::empty(d.shape, at::TensorOptions().device(at::kMeta));
+    }
+    return out;
+}
+
+void validate_weights(const ModelConfig& c, const ModelWeights& weights) {
+    const ModelWeights w = weights.deferred.empty() ? weights : with_placeholders(weights);
     if (static_cast<int>(w.layers.size()) != c.n_layers)
         throw ConfigError(fmt::format("weights hold {} layers, the configuration says {}", w.layers.size(), c.n_layers));
     for_each_weight(w, [&](const std::string& name, const at::Tensor& t) {
@@ -116,11 +124,11 @@ void validate_weights(const ModelConfig& c, const ModelWeights& w) {
         }
         if (!t.defined()) {
             if (e.presence == Presence::required)
-                throw ConfigError(fmt::format("weight {} is missing (expected shape {})", name, shape_str(e.shape)));
+                throw ConfigError(fmt::format("weight {} is missing (expected shape {})", name, shape_string(e.shape)));
             return;
         }
         if (t.sizes() != at::IntArrayRef(e.shape))
-            throw ConfigError(fmt::format("weight {} has shape {}, expected {}", name, shape_str(t.sizes()), shape_str(e.shape)));
+            throw ConfigError(fmt::format("weight {} has shape {}, expected {}", name, shape_string(t.sizes().vec()), shape_string(e.shape)));
     });
 }
 
@@ -130,12 +138,46 @@ int64_t parameter_count(const ModelWeights& w) {
         if (t.defined()) n += t.numel();
     });
     if (tied(w)) n -= w.W_U.numel();
+    for (const DeferredWeight& d : w.deferred) n += c10::multiply_integers(d.shape);
     return n;
+}
+
+int64_t stored_weight_bytes(const ModelWeights& w) {
+    int64_t n = 0;
+    for_each_weight(w, [&](const std::string&, const at::Tensor& t) {
+        if (t.defined()) n += t.numel() * static_cast<int64_t>(t.element_size());
+    });
+    if (tied(w)) n -= w.W_U.numel() * static_cast<int64_t>(w.W_U.element_size());
+    for (const DeferredWeight& d : w.deferred) n += d.stored_bytes;
+    return n;
+}
+
+int64_t largest_layer_parameters(const ModelWeights& w) {
+    std::vector<int64_t> per_layer(w.layers.size(), 0);
+    for (size_t l = 0; l < w.layers.size(); ++l)
+        for (const LayerTensor& t : layer_tensors())
+            if ((w.layers[l].*t.member).defined()) per_layer[l] += (w.layers[l].*t.member).numel();
+    for (const DeferredWeight& d : w.deferred)
+        if (d.layer >= 0 && static_cast<size_t>(d.layer) < per_layer.size())
+            per_layer[static_cast<size_t>(d.layer)] += c10::multiply_integers(d.shape);
+    int64_t best = 0;
+    for (int64_t n : per_layer) best = std::max(best, n);
+    return best;
+}
+
+LayerWeights resolve_layer(const ModelWeights& w, int layer) {
+    LayerWeights L = w.layers.at(static_cast<size_t>(layer));
+    for (const DeferredWeight& d : w.deferred)
+        if (d.layer == layer) L.*d.field = d.produce();
+    return L;
 }
 
 ModelWeights convert_weights(const ModelWeights& w, const ModelConfig& c, at::ScalarType dtype, c10::Device device) {
     (void)c;
     ModelWeights out = w;
+    out.deferred.clear();
+    for (size_t l = 0; l < out.layers.size() && !w.deferred.empty(); ++l)
+        out.layers[l] = resolve_layer(w, static_cast<int>(l));
     const bool was_tied = tied(w);
     if (was_tied) out.W_U = at::Tensor();
     for_each_weight(out, [&](const std::string&, at::Tensor& t) {

@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/rotary.hpp"
@@ -85,9 +86,17 @@ RotaryTables make_rotary_tables(const ModelConfig& c, bool local, int64_t positi
     return RotaryTables{(angles.cos() * a).to(device, dtype), (angles.sin() * a).to(device, dtype)};
 }
 
+void ensure_rotary_tables(RotaryTables& t, int64_t positions, const ModelConfig& c, bool local, at::ScalarType dtype,
+                          c10::Device device) {
+    const int64_t have = t.cos.defined() ? t.cos.size(0) : 0;
+    if (positions <= have) return;
+    const int64_t grow = std::min<int64_t>(std::max<int64_t>({positions, 2 * have, 64}), std::max<int64_t>(c.n_ctx, positions));
+    t = make_rotary_tables(c, local, grow, dtype, device);
+}
+
 at::Tensor apply_rotary(const at::Tensor& x, const RotaryTables& t, const ModelConfig& c) {
     const int64_t T = x.size(1), rd = c.rotary_dim, half = rd / 2, dh = x.size(3);
-    if (T > t.cos.size(0))
+    if (!t.cos.defined() || T > t.cos.size(0))
         throw std::out_of_range("sequence of " + std::to_string(T) + " positions exceeds the rotary table");
     torch::Tensor cos = t.cos.narrow(0, 0, T).view({1, T, 1, half});
     torch::Tensor sin = t.sin.narrow(0, 0, T).view({1, T, 1, half});

@@ -1,4 +1,5 @@
 #include "headscope/sdk/analysis_runner.hpp"
+#include "headscope/sdk/result_helpers.hpp"
 
 #include <torch/torch.h>
 
@@ -24,7 +25,7 @@ std::vector<TokenizedPrompt> tokenize_prompts(const Tokenizer& tok, const std::v
         t.example = p;
         t.ids = tok.encode(p.prompt, bos).ids;
         if (t.ids.empty()) throw UsageError("a prompt is empty and the tokenizer has no BOS token to start from");
-        for (int32_t id : t.ids) t.token_texts.push_back(tok.token_text(id));
+        for (int32_t id : t.ids) t.token_texts.push_back(token_label_text(tok, id));  // BOS as "<s>", not ""
         t.answer_id = first_token(tok, p.answer);
         t.alternative_id = first_token(tok, p.alternative);
         if (!p.corrupted_prompt.empty()) t.corrupted_ids = tok.encode(p.corrupted_prompt, bos).ids;

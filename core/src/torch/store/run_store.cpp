@@ -2,26 +2,16 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 
 namespace headscope {
 
 namespace {
 std::vector<int64_t> shape_of(const torch::Tensor& t) { return std::vector<int64_t>(t.sizes().begin(), t.sizes().end()); }
-
-std::string utc_now() {
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 void write_float(ActivationStoreWriter& w, const std::string& name, const torch::Tensor& t) {
     torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
@@ -30,7 +20,7 @@ void write_float(ActivationStoreWriter& w, const std::string& name, const torch:
 }  // namespace
 
 void save_run(const std::string& path, const HookedTransformer& model, const at::Tensor& tokens_in, const CachedRun& run,
-              const RunProvenance& prov) {
+              const RunProvenance& prov, const std::vector<std::pair<std::string, at::Tensor>>& extra) {
     const ModelConfig& c = model.config();
     torch::Tensor tokens = (tokens_in.dim() == 1 ? tokens_in.unsqueeze(0) : tokens_in).to(torch::kCPU, torch::kLong).contiguous();
     ActivationStoreWriter w(path);
@@ -40,8 +30,10 @@ void save_run(const std::string& path, const HookedTransformer& model, const at:
         const std::string dataset = "/activations/" + name;
         write_float(w, dataset, run.cache.at(name));
     }
+    for (const auto& [name, tensor] : extra) write_float(w, name, tensor);
+    if (!prov.interventions.empty()) w.set_attribute("/", "interventions", prov.interventions);
     w.set_attribute("/", "headscope_version", std::string(HEADSCOPE_VERSION));
-    w.set_attribute("/", "created_utc", utc_now());
+    w.set_attribute("/", "created_utc", utc_timestamp());
     w.set_attribute("/", "model_path", prov.model_path);
     w.set_attribute("/", "model_format", prov.model_format);
     w.set_attribute("/", "prompt", prov.prompt);
@@ -53,7 +45,7 @@ void save_run(const std::string& path, const HookedTransformer& model, const at:
     w.set_attribute("/", "d_model", static_cast<int64_t>(c.d_model));
     w.set_attribute("/", "d_head", static_cast<int64_t>(c.d_head));
     w.set_attribute("/", "d_vocab", static_cast<int64_t>(c.d_vocab));
-    w.set_attribute("/tokens", "token_texts", nlohmann::json(prov.token_texts).dump());
+    w.set_attribute("/tokens", "token_texts", nlohmann::json(prov.token_texts).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     w.commit();
 }
 

@@ -26,6 +26,12 @@ void check_plain_llama(const ModelConfig& c, const ModelWeights& w) {
     if (c.rotary_style != RotaryStyle::half) refuse("rotary style is not half (HF layout)");
     if (!c.gated_mlp || c.activation != Activation::silu || c.attn_only || c.d_mlp <= 0) refuse("MLP is not gated SiLU");
     if (c.parallel_residual || !c.final_norm) refuse("residual layout differs");
+    if (c.norm_placement != NormPlacement::pre || c.qk_norm != QkNorm::none) refuse("norms are not pre-norms only");
+    if (c.norm_weight_offset != 0 || c.embed_scale != 1.0 || c.attn_scale > 0 || c.attn_softcap > 0 ||
+        c.final_softcap > 0)
+        refuse("it scales embeddings, queries, norms or logits (Gemma)");
+    if (!c.sliding_window.empty() || c.rope_scaling.kind != RopeScalingKind::none || c.rope_local_theta > 0)
+        refuse("it has sliding windows or rotary scaling");
     for (const LayerWeights& L : w.layers)
         if (L.b_Q.defined() || L.b_K.defined() || L.b_V.defined() || L.b_O.defined() || L.b_in.defined() ||
             L.b_out.defined() || L.b_gate.defined())

@@ -49,10 +49,12 @@ std::vector<PromptScore> score_prompts(HookedTransformer& model, const Tokenizer
             torch::Tensor tokens = torch::tensor(flat, torch::kLong).view({static_cast<int64_t>(n), static_cast<int64_t>(length)});
             torch::Tensor last = model.forward(tokens).select(1, static_cast<int64_t>(length) - 1).to(torch::kCPU, torch::kDouble);
             torch::Tensor argmax = last.argmax(-1);
+            torch::Tensor log_probs = torch::log_softmax(last, -1);
             for (size_t j = 0; j < n; ++j) {
                 PromptScore& s = scores[members[start + j]];
                 s.predicted_id = static_cast<int32_t>(argmax[static_cast<int64_t>(j)].item<int64_t>());
                 s.correct = s.predicted_id == s.answer_id;
+                s.loss = -log_probs[static_cast<int64_t>(j)][s.answer_id].item<double>();
                 if (s.alternative_id >= 0)
                     s.logit_diff = (last[static_cast<int64_t>(j)][s.answer_id] - last[static_cast<int64_t>(j)][s.alternative_id])
                                        .item<double>();
@@ -73,6 +75,7 @@ std::vector<TaskScore> summarize_scores(const std::vector<tutorial::TaskPrompt>&
         TaskScore& t = out[it->second];
         ++t.count;
         t.accuracy += scores[i].correct ? 1.0 : 0.0;
+        t.mean_loss += scores[i].loss;
         if (scores[i].alternative_id >= 0) {
             ++t.with_alternative;
             t.mean_logit_diff += scores[i].logit_diff;
@@ -80,6 +83,7 @@ std::vector<TaskScore> summarize_scores(const std::vector<tutorial::TaskPrompt>&
     }
     for (TaskScore& t : out) {
         t.accuracy /= static_cast<double>(t.count);
+        t.mean_loss /= static_cast<double>(t.count);
         if (t.with_alternative > 0) t.mean_logit_diff /= static_cast<double>(t.with_alternative);
     }
     return out;

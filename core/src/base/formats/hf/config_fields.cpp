@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "headscope/error.hpp"
+#include "headscope/model_config.hpp"
 
 namespace headscope::hf_cfg {
 
@@ -47,6 +48,14 @@ std::optional<int> ConfigFields::optional_integer(const char* key, int min_value
 
 int ConfigFields::integer(const char* key, int fallback, int min_value) const {
     return optional_integer(key, min_value).value_or(fallback);
+}
+
+int ConfigFields::context_length(const char* key, int fallback) const {
+    const int n = integer(key, fallback);
+    if (n > kMaxContextLength)
+        fail(key, fmt::format("{} positions is more than headscope accepts (the limit is {} = 2^24)", n,
+                              kMaxContextLength));
+    return n;
 }
 
 double ConfigFields::positive_number(const char* key, double fallback) const {

@@ -25,6 +25,8 @@ public:
     // Integer in [min_value, INT_MAX]; absent or null -> fallback.
     int integer(const char* key, int fallback, int min_value = 1) const;
     std::optional<int> optional_integer(const char* key, int min_value = 1) const;
+    // A context length in [1, kMaxContextLength]; absent or null -> fallback.
+    int context_length(const char* key, int fallback) const;
     // Any finite JSON number > 0; absent or null -> fallback.
     double positive_number(const char* key, double fallback) const;
     bool boolean(const char* key, bool fallback) const;

@@ -4,6 +4,7 @@
 // transformers reads it.
 #include "formats/hf/decoder_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -122,7 +123,7 @@ ModelConfig decoder_config(const ConfigFields& f, const std::string& type) {
     c.n_heads = f.integer("num_attention_heads", d.heads);
     c.d_mlp = f.integer("intermediate_size", d.intermediate);
     c.d_vocab = f.integer("vocab_size", d.vocab);
-    c.n_ctx = f.integer("max_position_embeddings", d.max_positions);
+    c.n_ctx = f.context_length("max_position_embeddings", d.max_positions);
 
     // An absent key takes the class default; an explicit null means "same as heads".
     if (f.present("num_key_value_heads")) c.n_kv_heads = f.integer("num_key_value_heads", c.n_heads);
@@ -154,7 +155,7 @@ ModelConfig decoder_config(const ConfigFields& f, const std::string& type) {
     if (c.rope_scaling.kind == RopeScalingKind::longrope && type != "phi3")
         f.fail(rope.scaling_key, "longrope scaling is supported for phi3 only");
     if (c.rope_scaling.kind == RopeScalingKind::dynamic)
-        c.n_ctx = static_cast<int>(c.n_ctx * c.rope_scaling.factor);  // dynamic NTK grows with the prompt
+        c.n_ctx = static_cast<int>(std::min<double>(c.n_ctx * c.rope_scaling.factor, kMaxContextLength));  // dynamic NTK grows with the prompt
 
     const bool gemma = is_gemma(type);
     std::string act;

@@ -3,6 +3,7 @@
 // that model_type, so a config.json saved with use_diff (defaults omitted) reads as HF reads it.
 #include "headscope/formats/hf_config.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "formats/hf/config_fields.hpp"
 #include "formats/hf/decoder_config.hpp"
 #include "formats/hf/rope_config.hpp"
+#include "json/json_file.hpp"
 #include "headscope/error.hpp"
 
 namespace headscope {
@@ -42,7 +44,7 @@ ModelConfig gpt2_config(const ConfigFields& f) {
     if (!f.has("n_inner") && c.d_model > INT_MAX / 4)
         f.fail("n_embd", "is too large for the default n_inner = 4 * n_embd");
     c.d_mlp = f.integer("n_inner", 4 * c.d_model);  // null means 4 * n_embd
-    c.n_ctx = f.has("n_positions") ? f.integer("n_positions", 1024) : f.integer("n_ctx", 1024);
+    c.n_ctx = f.has("n_positions") ? f.context_length("n_positions", 1024) : f.context_length("n_ctx", 1024);
     c.d_vocab = f.integer("vocab_size", 50257);
     c.norm = NormKind::layer;
     c.norm_eps = f.positive_number("layer_norm_epsilon", 1e-5);
@@ -72,7 +74,7 @@ ModelConfig gpt_neox_config(const ConfigFields& f) {
     c.n_kv_heads = c.n_heads;
     c.d_head = divide_exactly(f, c.d_model, "hidden_size", c.n_heads, "num_attention_heads");
     c.d_mlp = f.integer("intermediate_size", 24576);
-    c.n_ctx = f.integer("max_position_embeddings", 2048);
+    c.n_ctx = f.context_length("max_position_embeddings", 2048);
     c.d_vocab = f.integer("vocab_size", 50432);
     c.norm = NormKind::layer;
     c.norm_eps = f.positive_number("layer_norm_eps", 1e-5);
@@ -99,7 +101,7 @@ ModelConfig gpt_neox_config(const ConfigFields& f) {
 
     c.rope_scaling = hf_cfg::resolve_rope_scaling(f, rope, c.n_ctx, std::nullopt);
     if (c.rope_scaling.kind == RopeScalingKind::dynamic)
-        c.n_ctx = static_cast<int>(c.n_ctx * c.rope_scaling.factor);
+        c.n_ctx = static_cast<int>(std::min<double>(c.n_ctx * c.rope_scaling.factor, kMaxContextLength));
     c.parallel_residual = f.boolean("use_parallel_residual", true);
     c.gated_mlp = false;
     c.activation = gelu_family(f, "hidden_act", f.string("hidden_act", "gelu"));
@@ -109,15 +111,7 @@ ModelConfig gpt_neox_config(const ConfigFields& f) {
     return c;
 }
 
-}  // namespace
-
-ModelConfig parse_hf_config(const std::string& json_text, const std::string& origin) {
-    json root;
-    try {
-        root = json::parse(json_text);
-    } catch (const json::exception& e) {
-        throw FormatError(origin, fmt::format("not valid JSON: {}", e.what()));
-    }
+ModelConfig config_from_json(const json& root, const std::string& origin) {
     if (!root.is_object())
         throw FormatError(origin, fmt::format("is a JSON {}, expected an object", root.type_name()));
     ConfigFields f(root, origin);
@@ -151,6 +145,13 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& ori
         throw ConfigError(fmt::format("{}: {}", origin, e.what()));
     }
     return c;
+}
+
+}  // namespace
+
+ModelConfig parse_hf_config(const std::string& json_text, const std::string& origin) {
+    const json root = json_file::parse(json_text, origin);
+    return json_file::guard(origin, [&] { return config_from_json(root, origin); });
 }
 
 ModelConfig read_hf_config(const std::string& directory) {

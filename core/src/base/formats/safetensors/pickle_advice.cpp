@@ -1,6 +1,10 @@
 #include "formats/safetensors/pickle_advice.hpp"
 
 #include <cstring>
+#include <filesystem>
+
+#include "headscope/error.hpp"
+#include "headscope/formats/safetensors_file.hpp"
 
 namespace headscope::st {
 
@@ -29,11 +33,16 @@ std::string pickle_refusal_advice() {
            "'model.safetensors')`, then point headscope at the directory holding model.safetensors";
 }
 
+namespace {
+bool is_zip(const unsigned char* b, size_t n) { return n >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4; }
+bool is_pickle_stream(const unsigned char* b, size_t n) { return n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5; }
+}  // namespace
+
 std::string sniff_other_format(const unsigned char* b, size_t n) {
-    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4)
+    if (is_zip(b, n))
         return "the file starts like a ZIP archive, the container torch.save uses for pickle "
                "checkpoints. " + pickle_refusal_advice();
-    if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+    if (is_pickle_stream(b, n))
         return "the file starts like a Python pickle. " + pickle_refusal_advice();
     if (n >= 4 && std::memcmp(b, "GGUF", 4) == 0)
         return "the file is GGUF, not safetensors; open it as a GGUF model instead";
@@ -41,3 +50,14 @@ std::string sniff_other_format(const unsigned char* b, size_t n) {
 }
 
 }  // namespace headscope::st
+
+namespace headscope {
+
+bool is_pickle_checkpoint(const std::string& path, const unsigned char* first, size_t n) {
+    return st::is_pickle_weights_name(std::filesystem::path(path).filename().string()) ||
+           st::is_zip(first, n) || st::is_pickle_stream(first, n);
+}
+
+void refuse_pickle_checkpoint(const std::string& path) { throw FormatError(path, st::pickle_refusal_advice()); }
+
+}  // namespace headscope

@@ -12,8 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/safetensors/pickle_advice.hpp"
+#include "formats/safetensors/read_only_file.hpp"
 #include "formats/safetensors/st_reader.hpp"
 #include "headscope/error.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope {
 
@@ -126,12 +128,7 @@ struct SafetensorsCheckpoint::Impl {
 };
 
 void SafetensorsCheckpoint::Impl::open_index(const std::string& index, const fs::path& dir) {
-    nlohmann::json root;
-    try {
-        root = nlohmann::json::parse(read_index_text(index));
-    } catch (const nlohmann::json::exception& e) {
-        throw FormatError(index, fmt::format("not valid JSON: {}", e.what()));
-    }
+    const nlohmann::json root = json_file::parse(read_index_text(index), index);
     if (!root.is_object())
         throw FormatError(index, fmt::format("is a JSON {}, expected an object with \"weight_map\"",
                                              root.type_name()));
@@ -225,6 +222,15 @@ void SafetensorsCheckpoint::read_f32(const TensorInfo& info, float* dst) const {
         throw UsageError(fmt::format("{}: no tensor named '{}'", impl_->path, info.name));
     }
     impl_->shards[it->second]->read_f32(info, dst);
+}
+
+MappedBytes SafetensorsCheckpoint::mapped(const TensorInfo& info) const {
+    auto it = impl_->shard_of.find(info.name);
+    if (it == impl_->shard_of.end()) {
+        if (impl_->shards.size() == 1) return impl_->shards.front()->mapped(info);
+        throw UsageError(fmt::format("{}: no tensor named '{}'", impl_->path, info.name));
+    }
+    return impl_->shards[it->second]->mapped(info);
 }
 
 }  // namespace headscope

@@ -17,6 +17,7 @@ const std::vector<TensorInfo>& SafetensorsFile::tensors() const { return impl_->
 void SafetensorsFile::read_f32(const TensorInfo& info, float* dst) const {
     impl_->reader.read_f32(info, dst);
 }
+MappedBytes SafetensorsFile::mapped(const TensorInfo& info) const { return impl_->reader.mapped(info); }
 const std::vector<std::pair<std::string, std::string>>& SafetensorsFile::metadata() const {
     return impl_->reader.metadata();
 }

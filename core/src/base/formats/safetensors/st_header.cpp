@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "headscope/error.hpp"
+#include "headscope/formatting.hpp"
 
 namespace headscope::st {
 
@@ -110,25 +111,21 @@ private:
         uint64_t numel = 1;
         for (int64_t d : e.shape)
             if (!mul_u64(numel, static_cast<uint64_t>(d), numel))
-                fail(e.name, fmt::format("shape {} overflows 64 bits", shape_str(e.shape)));
+                fail(e.name, fmt::format("shape {} overflows 64 bits", shape_string(e.shape)));
         uint64_t bits = 0;
         if (!mul_u64(numel, e.dtype->bits, bits) ||
             numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-            fail(e.name, fmt::format("shape {} of {} overflows 64 bits", shape_str(e.shape),
+            fail(e.name, fmt::format("shape {} of {} overflows 64 bits", shape_string(e.shape),
                                      e.dtype->name));
         if (bits % 8 != 0)
             fail(e.name, fmt::format("shape {} of {} ({}-bit) does not fill whole bytes",
-                                     shape_str(e.shape), e.dtype->name, e.dtype->bits));
+                                     shape_string(e.shape), e.dtype->name, e.dtype->bits));
         const uint64_t expected = bits / 8;
         if (e.end - e.begin != expected)
             fail(e.name, fmt::format("data_offsets [{}, {}] span {} bytes, but shape {} of {} needs "
                                      "{} bytes",
-                                     e.begin, e.end, e.end - e.begin, shape_str(e.shape),
+                                     e.begin, e.end, e.end - e.begin, shape_string(e.shape),
                                      e.dtype->name, expected));
-    }
-
-    static std::string shape_str(const std::vector<int64_t>& shape) {
-        return fmt::format("[{}]", fmt::join(shape, ", "));
     }
 
     const std::string& file_;

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "formats/safetensors/half_float.hpp"
+#include "formats/dequantize.hpp"
 #include "formats/safetensors/pickle_advice.hpp"
 #include "formats/safetensors/st_header.hpp"
 #include "headscope/error.hpp"
@@ -19,27 +19,15 @@ std::string with_hint(std::string problem, const unsigned char* first, size_t n)
     return problem + "; " + hint;
 }
 
-constexpr bool host_is_little_endian() {
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return false;
-#else
-    return true;
-#endif
-}
-
-uint16_t load_le16(const unsigned char* p) {
-    return static_cast<uint16_t>(p[0] | (static_cast<unsigned>(p[1]) << 8));
-}
-
 }  // namespace
 
-Reader::Reader(std::string path) : file_(std::move(path)) {
-    const uint64_t size = file_.size();
+Reader::Reader(std::string path)
+    : path_(std::move(path)), map_(std::make_shared<formats::MappedFile>(path_)) {
+    const uint64_t size = map_->size();
     if (size < 8)
         throw FormatError(this->path(), fmt::format("file is {} bytes; a safetensors file starts with "
                                                     "an 8-byte header length", size));
-    unsigned char first[8];
-    file_.read_exact(0, first, sizeof first, "the header length");
+    const unsigned char* first = map_->data();
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | first[i];
 
@@ -47,19 +35,18 @@ Reader::Reader(std::string path) : file_(std::move(path)) {
         throw FormatError(this->path(), with_hint(fmt::format("header length {} bytes exceeds the "
                                                               "{}-byte limit",
                                                               n, kMaxHeaderBytes),
-                                                  first, sizeof first));
+                                                  first, 8));
     if (n > size - 8)
         throw FormatError(this->path(),
                           with_hint(fmt::format("header length {} bytes runs past the end of the "
                                                 "file ({} bytes, room for at most {} header bytes)",
                                                 n, size, size - 8),
-                                    first, sizeof first));
+                                    first, 8));
     if (n == 0)
         throw FormatError(this->path(), "header length is 0; expected a JSON object after the "
                                         "8-byte length");
 
-    std::string text(static_cast<size_t>(n), '\0');
-    file_.read_exact(8, text.data(), text.size(), "the JSON header");
+    const std::string text(reinterpret_cast<const char*>(map_->data()) + 8, static_cast<size_t>(n));
     const uint64_t data_start = 8 + n;
     Header header = parse_header(this->path(), text, size - data_start);
 
@@ -90,7 +77,7 @@ const char* Reader::unsupported_dtype(const std::string& name) const {
     return it == unsupported_.end() ? nullptr : it->second;
 }
 
-void Reader::read_f32(const TensorInfo& info, float* dst) const {
+const TensorInfo& Reader::own(const TensorInfo& info) const {
     const TensorInfo* t = find(info.name);
     if (!t) {
         if (const char* dtype = unsupported_dtype(info.name))
@@ -102,36 +89,20 @@ void Reader::read_f32(const TensorInfo& info, float* dst) const {
     if (info.shape != t->shape || info.type != t->type)
         throw UsageError(fmt::format("{}: the TensorInfo passed for '{}' does not match the file's "
                                      "tensor (shape or type differs)", path(), info.name));
-    if (t->nbytes == 0) return;
-    if (!dst) throw UsageError(fmt::format("{}: null destination for tensor '{}'", path(), t->name));
+    return *t;
+}
 
-    const std::string what = fmt::format("tensor '{}'", t->name);
-    if (t->type == StorageType::f32) {
-        file_.read_exact(t->offset, dst, static_cast<size_t>(t->nbytes), what);
-        if (!host_is_little_endian()) {
-            auto* bytes = reinterpret_cast<unsigned char*>(dst);
-            for (uint64_t i = 0; i < t->nbytes; i += 4) {
-                std::swap(bytes[i], bytes[i + 3]);
-                std::swap(bytes[i + 1], bytes[i + 2]);
-            }
-        }
-        return;
-    }
+void Reader::read_f32(const TensorInfo& info, float* dst) const {
+    const TensorInfo& t = own(info);
+    if (t.nbytes == 0) return;
+    if (!dst) throw UsageError(fmt::format("{}: null destination for tensor '{}'", path(), t.name));
+    // The header check proved [offset, offset + nbytes) lies inside the map.
+    formats::dequantize_to_f32(t.type, map_->data() + t.offset, static_cast<uint64_t>(t.numel()), dst);
+}
 
-    // 16-bit types: convert through a bounded buffer rather than holding the whole tensor twice.
-    constexpr uint64_t kChunkBytes = uint64_t{1} << 20;
-    std::vector<unsigned char> buffer(static_cast<size_t>(std::min(t->nbytes, kChunkBytes)));
-    const bool bf16 = t->type == StorageType::bf16;
-    for (uint64_t done = 0; done < t->nbytes;) {
-        const size_t len = static_cast<size_t>(std::min(kChunkBytes, t->nbytes - done));
-        file_.read_exact(t->offset + done, buffer.data(), len, what);
-        float* out = dst + done / 2;
-        for (size_t i = 0; i < len / 2; ++i) {
-            const uint16_t h = load_le16(&buffer[2 * i]);
-            out[i] = bf16 ? bf16_to_f32(h) : f16_to_f32(h);
-        }
-        done += len;
-    }
+MappedBytes Reader::mapped(const TensorInfo& info) const {
+    const TensorInfo& t = own(info);
+    return {map_->mutable_data() + t.offset, map_};
 }
 
 }  // namespace headscope::st

@@ -1,5 +1,6 @@
 #include "tokenizers/hf/bpe_model.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <queue>
@@ -23,6 +24,10 @@ std::string byte_piece(uint8_t b) {
 
 }  // namespace
 
+int64_t BpeModel::max_id_for(size_t entries) {
+    return std::min<int64_t>(kMaxTokenId, 2 * static_cast<int64_t>(entries) + 65536);
+}
+
 struct BpeModel::Cache {
     std::mutex mutex;
     std::unordered_map<std::string, std::vector<Piece>> words;
@@ -37,15 +42,17 @@ BpeModel::BpeModel(const Json& model, const JsonReader& reader, const std::strin
     const std::string vocab_at = JsonReader::path(where, "vocab");
     vocab_.reserve(vocab.size());
     int64_t max_id = -1;
+    const int64_t id_cap = max_id_for(vocab.size());
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
         const std::string at = vocab_at + "[\"" + it.key() + "\"]";
         if (!it->is_number_integer()) {
             reader.fail(at, "expected an integer id, found " + JsonReader::type_name(*it));
         }
         const int64_t id = it->get<int64_t>();
-        if (id < 0 || id > kMaxTokenId) {
-            reader.fail(at, "id " + it->dump() + " is out of range [0, " +
-                                std::to_string(kMaxTokenId) + "]");
+        if (id < 0 || id > id_cap) {
+            reader.fail(at, "id " + it->dump() + " is out of range [0, " + std::to_string(id_cap) +
+                                "] (the limit for " + std::to_string(vocab.size()) +
+                                " tokens: 2 x tokens + 65536)");
         }
         vocab_.emplace(it.key(), static_cast<int32_t>(id));
         max_id = std::max(max_id, id);

@@ -38,7 +38,11 @@ public:
     // The piece of an id, or nullptr when no piece has it.
     const std::string* id_to_token(int32_t id) const;
     int32_t id_limit() const { return static_cast<int32_t>(pieces_.size()); }  // max id + 1
+    // Tables are indexed by id, so ids may not run far past the number of tokens: the largest
+    // id accepted for `entries` tokens (2 x entries + 65536, at most 2^24 - 1).
+    static int64_t max_id_for(size_t entries);
     bool byte_fallback() const { return byte_fallback_; }
+    size_t size() const { return vocab_.size(); }  // tokens in the vocabulary
 
 private:
     struct Merge {

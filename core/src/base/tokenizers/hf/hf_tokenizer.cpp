@@ -6,12 +6,12 @@
 namespace headscope::hf_tok {
 namespace {
 
-constexpr int64_t kMaxAddedTokenId = (int64_t{1} << 24) - 1;
-
-std::vector<AddedToken> parse_added_tokens(const Json& root, const JsonReader& reader) {
+// model_entries: the model vocabulary's size; ids may reach BpeModel::max_id_for(all tokens).
+std::vector<AddedToken> parse_added_tokens(const Json& root, const JsonReader& reader, size_t model_entries) {
     std::vector<AddedToken> tokens;
     if (JsonReader::member(root, "added_tokens") == nullptr) return tokens;
     const Json& list = reader.array(root, "added_tokens", "");
+    const int64_t max_id = BpeModel::max_id_for(model_entries + list.size());
     for (size_t i = 0; i < list.size(); ++i) {
         const std::string at = JsonReader::path("added_tokens", i);
         const Json& item = list[i];
@@ -20,8 +20,11 @@ std::vector<AddedToken> parse_added_tokens(const Json& root, const JsonReader& r
         }
         AddedToken t;
         const int64_t id = reader.integer(item, "id", at);
-        if (id < 0 || id > kMaxAddedTokenId) {
-            reader.fail(JsonReader::path(at, "id"), "id " + std::to_string(id) + " is out of range");
+        if (id < 0 || id > max_id) {
+            reader.fail(JsonReader::path(at, "id"), "id " + std::to_string(id) + " is out of range [0, " +
+                                                        std::to_string(max_id) + "] (the limit for " +
+                                                        std::to_string(model_entries + list.size()) +
+                                                        " tokens: 2 x tokens + 65536)");
         }
         t.id = static_cast<int32_t>(id);
         t.content = reader.string(item, "content", at);
@@ -62,7 +65,8 @@ void check_model_type(const Json& model, const JsonReader& reader) {
 }  // namespace
 
 HfTokenizer::HfTokenizer(const Json& root, const std::string& file,
-                         const std::string& tokenizer_config_path)
+                         const std::string& tokenizer_config_path,
+                         std::optional<SpecialTokenIds> fixed_special)
     : file_(file) {
     const JsonReader reader(file);
     if (!root.is_object()) {
@@ -81,7 +85,14 @@ HfTokenizer::HfTokenizer(const Json& root, const std::string& file,
     pre_tokenizer_ = parse_pre_tokenizer(section("pre_tokenizer"), reader, "pre_tokenizer");
     decoder_ = parse_decoder(section("decoder"), reader, "decoder");
     model_ = std::make_unique<BpeModel>(model, reader, "model");
-    added_ = std::make_unique<AddedVocabulary>(parse_added_tokens(root, reader), normalizer_.get());
+    try {  // added tokens with normalized=true go through the normalizer
+        added_ = std::make_unique<AddedVocabulary>(parse_added_tokens(root, reader, model_->size()),
+                                                   normalizer_.get());
+    } catch (const TextGrowthError& e) {
+        reader.fail("added_tokens", std::string("normalizing a token: ") + e.what());
+    } catch (const RegexMatchError& e) {
+        reader.fail("added_tokens", std::string("normalizing a token: ") + e.what());
+    }
 
     // id -> piece table over the model vocabulary and the added tokens.
     int32_t limit = model_->id_limit();
@@ -103,7 +114,8 @@ HfTokenizer::HfTokenizer(const Json& root, const std::string& file,
         if (const AddedToken* t = added_->find_by_content(text)) return t->id;
         return model_->token_to_id(text);
     };
-    const SpecialTokenIds special = find_special_token_ids(root, lookup, tokenizer_config_path);
+    const SpecialTokenIds special =
+        fixed_special ? *fixed_special : find_special_token_ids(root, lookup, tokenizer_config_path);
     const auto valid = [this](int32_t id) {
         return id >= 0 && id < vocab_size() && kinds_[static_cast<size_t>(id)] != PieceKind::none
                    ? id
@@ -116,7 +128,10 @@ HfTokenizer::HfTokenizer(const Json& root, const std::string& file,
 void HfTokenizer::encode_text(const NormalizedText& text, Encoding& out) const {
     std::vector<NormalizedText> words;
     words.push_back(text);
-    if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(words);
+    if (pre_tokenizer_) {
+        pre_tokenizer_->pre_tokenize(words);
+        NormalizedText::check_growth(words);
+    }
     std::vector<BpeModel::Piece> pieces;
     for (const NormalizedText& word : words) {
         pieces.clear();
@@ -129,7 +144,23 @@ void HfTokenizer::encode_text(const NormalizedText& text, Encoding& out) const {
     }
 }
 
+template <class Body>
+auto HfTokenizer::naming_file(Body body) const -> decltype(body()) {
+    try {
+        return body();
+    } catch (const TextGrowthError& e) {
+        throw FormatError(file_, std::string(e.what()) +
+                                     ": the normalizer / pre_tokenizer chain is degenerate");
+    } catch (const RegexMatchError& e) {
+        throw FormatError(file_, e.what());
+    }
+}
+
 Encoding HfTokenizer::encode(std::string_view text, bool add_bos) const {
+    return naming_file([&] { return encode_segments(text, add_bos); });
+}
+
+Encoding HfTokenizer::encode_segments(std::string_view text, bool add_bos) const {
     Encoding out;
     // Without a BOS token (bos_id() == -1) add_bos has nothing to add.
     if (add_bos && bos_id_ >= 0) {
@@ -167,6 +198,10 @@ void HfTokenizer::check_id(int32_t id, const char* what) const {
 }
 
 std::string HfTokenizer::decode(const std::vector<int32_t>& ids) const {
+    return naming_file([&] { return decode_pieces(ids); });
+}
+
+std::string HfTokenizer::decode_pieces(const std::vector<int32_t>& ids) const {
     std::vector<std::string> pieces;
     pieces.reserve(ids.size());
     for (const int32_t id : ids) {
@@ -190,7 +225,7 @@ std::string HfTokenizer::token_text(int32_t id) const {
     if (kind == PieceKind::none || kind == PieceKind::special) return "";
     std::vector<std::string> pieces{pieces_[static_cast<size_t>(id)]};
     if (!decoder_) return pieces[0];
-    decoder_->decode_chain(pieces, true);
+    naming_file([&] { decoder_->decode_chain(pieces, true); });
     std::string text;
     for (const std::string& p : pieces) text += p;
     return text;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "tokenizers/hf/json_reader.hpp"
 #include "tokenizers/hf/normalizers.hpp"
 #include "tokenizers/hf/pre_tokenizers.hpp"
+#include "tokenizers/hf/special_tokens.hpp"
 
 namespace headscope::hf_tok {
 
@@ -27,7 +29,9 @@ class HfTokenizer final : public Tokenizer {
 public:
     // `root` is the parsed tokenizer.json read from `file`; `tokenizer_config_path` names a
     // tokenizer_config.json that may hold bos_token/eos_token (it need not exist).
-    HfTokenizer(const Json& root, const std::string& file, const std::string& tokenizer_config_path);
+    // `fixed_special` (e.g. from a GGUF file's tokenizer.ggml.bos_token_id) replaces that search.
+    HfTokenizer(const Json& root, const std::string& file, const std::string& tokenizer_config_path,
+                std::optional<SpecialTokenIds> fixed_special = std::nullopt);
 
     Encoding encode(std::string_view text, bool add_bos) const override;
     std::string decode(const std::vector<int32_t>& ids) const override;
@@ -40,6 +44,12 @@ public:
 private:
     enum class PieceKind : uint8_t { none, model, added, special };
     void check_id(int32_t id, const char* what) const;
+    // Runs body; a degenerate pipeline's TextGrowthError or RegexMatchError becomes a
+    // FormatError naming the tokenizer file.
+    template <class Body>
+    auto naming_file(Body body) const -> decltype(body());
+    Encoding encode_segments(std::string_view text, bool add_bos) const;
+    std::string decode_pieces(const std::vector<int32_t>& ids) const;
     void encode_text(const NormalizedText& text, Encoding& out) const;
 
     std::string file_;

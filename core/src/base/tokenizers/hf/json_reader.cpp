@@ -111,6 +111,11 @@ TextPattern JsonReader::pattern(const Json& obj, const char* key, const std::str
 
 std::string JsonReader::component_type(const Json& config, const std::string& where) const {
     if (!config.is_object()) fail(where, "expected an object or null, found " + type_name(config));
+    if (++components_ > kMaxComponents) {
+        fail(where, "more than " + std::to_string(kMaxComponents) +
+                        " normalizers, pre-tokenizers and decoders in one tokenizer (the limit; real "
+                        "tokenizers chain a handful)");
+    }
     return string(config, "type", where);
 }
 

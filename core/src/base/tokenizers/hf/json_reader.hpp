@@ -43,7 +43,10 @@ public:
     TextPattern pattern(const Json& obj, const char* key, const std::string& where) const;
 
     // The "type" of a normalizer / pre-tokenizer / decoder object (an error when not an object).
+    // Counts the components: a file with more than kMaxComponents in all (Sequences included)
+    // is refused, so no chain can multiply the work per character without bound.
     std::string component_type(const Json& config, const std::string& where) const;
+    static constexpr size_t kMaxComponents = 32;
 
     // The components listed under `key` of a "Sequence" component, each parsed by
     // parse(json, reader, path); a null element is an error naming `what` and its path.
@@ -66,6 +69,7 @@ public:
 
 private:
     std::string file_;
+    mutable size_t components_ = 0;
 };
 
 }  // namespace headscope::hf_tok

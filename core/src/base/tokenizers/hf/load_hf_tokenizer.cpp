@@ -6,6 +6,7 @@
 
 #include "headscope/error.hpp"
 #include "headscope/tokenizer.hpp"
+#include "json/json_file.hpp"
 #include "tokenizers/hf/hf_tokenizer.hpp"
 
 namespace headscope {
@@ -27,14 +28,12 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
     buffer << in.rdbuf();
     if (in.bad()) throw IoError(file.string() + ": read failed");
 
-    hf_tok::Json root;
-    try {
-        root = hf_tok::Json::parse(buffer.str());
-    } catch (const hf_tok::Json::parse_error& e) {
-        throw FormatError(file.string(), std::string("not valid JSON: ") + e.what());
-    }
+    const std::string name = file.string();
+    const hf_tok::Json root = json_file::parse(buffer.str(), name);
     const fs::path config = file.parent_path() / "tokenizer_config.json";
-    return std::make_unique<hf_tok::HfTokenizer>(root, file.string(), config.string());
+    return json_file::guard(name, [&]() -> std::unique_ptr<Tokenizer> {
+        return std::make_unique<hf_tok::HfTokenizer>(root, name, config.string());
+    });
 }
 
 }  // namespace headscope

@@ -1,10 +1,26 @@
 #include "tokenizers/hf/normalized_text.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "tokenizers/hf/byte_level_map.hpp"
 
 namespace headscope::hf_tok {
+
+TextGrowthError::TextGrowthError(size_t original, size_t grown, size_t limit)
+    : Error("normalizers and pre-tokenizers would grow " + std::to_string(original) +
+            " bytes of text to " + std::to_string(grown) + " bytes (the limit is " +
+            std::to_string(kMaxTextGrowth) + "x the text + " + std::to_string(kTextGrowthSlack) +
+            " bytes = " + std::to_string(limit) + ")"),
+      original(original),
+      grown(grown),
+      limit(limit) {}
+
+void check_text_growth(size_t original, size_t grown) {
+    const size_t limit = kMaxTextGrowth * original + kTextGrowthSlack;
+    if (grown > limit) throw TextGrowthError(original, grown, limit);
+}
 
 NormalizedText::NormalizedText(std::string_view original, size_t original_offset)
     : text_(original), anchor_(original_offset) {
@@ -38,6 +54,24 @@ Span NormalizedText::original_span(size_t begin, size_t end) const {
     return out;
 }
 
+size_t NormalizedText::original_length() const {
+    const Span s = original_span(0, alignments_.size());
+    return s.end - s.begin;
+}
+
+void NormalizedText::check_growth(const std::vector<NormalizedText>& pieces) {
+    size_t begin = SIZE_MAX, end = 0, grown = 0;
+    for (const NormalizedText& piece : pieces) {
+        const Span s = piece.original_span(0, piece.alignments_.size());
+        if (s.begin != s.end) {
+            begin = std::min(begin, s.begin);
+            end = std::max(end, s.end);
+        }
+        grown += piece.text_.size();
+    }
+    check_text_growth(begin < end ? end - begin : 0, grown);
+}
+
 NormalizedText NormalizedText::slice(size_t begin, size_t end) const {
     NormalizedText out;
     end = std::min(end, text_.size());
@@ -51,12 +85,19 @@ NormalizedText NormalizedText::slice(size_t begin, size_t end) const {
 
 void NormalizedText::prepend(const std::string& prefix) {
     const size_t at = original_begin();
+    check_text_growth(original_length(), text_.size() + prefix.size());
     text_.insert(0, prefix);
     alignments_.insert(alignments_.begin(), prefix.size(), Span{at, at});
 }
 
 void NormalizedText::replace(const std::vector<PatternPiece>& pieces, const std::string& content) {
     if (text_.empty()) return;  // find_matches on "" yields one empty, unmatched run
+    size_t grown = 0;
+    for (const PatternPiece& piece : pieces) {
+        const size_t length = piece.span.end - piece.span.begin;
+        grown += !piece.is_match ? length : length == 0 ? 0 : content.size();
+    }
+    check_text_growth(original_length(), grown);
     std::string text;
     std::vector<Span> alignments;
     text.reserve(text_.size());
@@ -69,6 +110,7 @@ void NormalizedText::replace(const std::vector<PatternPiece>& pieces, const std:
                               alignments_.begin() + static_cast<std::ptrdiff_t>(piece.span.end));
             continue;
         }
+        if (piece.span.begin == piece.span.end) continue;  // consumed nothing: nothing to replace
         const Span covered = original_span(piece.span.begin, piece.span.end);
         text += content;
         alignments.insert(alignments.end(), content.size(), covered);
@@ -78,6 +120,9 @@ void NormalizedText::replace(const std::vector<PatternPiece>& pieces, const std:
 }
 
 void NormalizedText::map_bytes_to_unicode() {
+    size_t grown = 0;
+    for (const char c : text_) grown += byte_to_unicode(static_cast<uint8_t>(c)).size();
+    check_text_growth(original_length(), grown);
     std::string text;
     std::vector<Span> alignments;
     text.reserve(text_.size() * 2);

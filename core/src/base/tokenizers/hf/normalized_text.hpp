@@ -9,9 +9,28 @@
 #include <string_view>
 #include <vector>
 
+#include "headscope/error.hpp"
 #include "tokenizers/hf/pattern.hpp"
 
 namespace headscope::hf_tok {
+
+// Normalizers and pre-tokenizers may grow a text (a prepended '▁', a 3-byte '▁' for a space,
+// two-byte byte-level characters), but a degenerate chain of them (a Replace that inserts text
+// between every character, dozens of chained ByteLevel steps) would grow it exponentially.
+// A piece may grow to at most kMaxTextGrowth times the original bytes it covers plus
+// kTextGrowthSlack bytes; beyond that the operation throws TextGrowthError before allocating.
+inline constexpr size_t kMaxTextGrowth = 16;
+inline constexpr size_t kTextGrowthSlack = 256;
+
+class TextGrowthError : public Error {
+public:
+    TextGrowthError(size_t original, size_t grown, size_t limit);
+    size_t original;  // bytes of input the text stands for
+    size_t grown;     // bytes it would have had
+    size_t limit;
+};
+// Throws TextGrowthError when `grown` bytes exceed the limit for `original` input bytes.
+void check_text_growth(size_t original, size_t grown);
 
 // HF's SplitDelimiterBehavior: what happens to the matched runs when splitting.
 enum class SplitBehavior { removed, isolated, merged_with_previous, merged_with_next, contiguous };
@@ -30,12 +49,15 @@ public:
     size_t original_begin() const { return alignments_.empty() ? anchor_ : alignments_[0].begin; }
     // The smallest original range covering normalized bytes [begin, end).
     Span original_span(size_t begin, size_t end) const;
+    // Bytes of the original input this text stands for.
+    size_t original_length() const;
 
     // The normalized bytes [begin, end) with their alignments.
     NormalizedText slice(size_t begin, size_t end) const;
     // Inserts `prefix` at the front (empty alignment at original_begin()).
     void prepend(const std::string& prefix);
     // Replaces every matched run with `content`; each new byte covers the matched run's range.
+    // A match that consumes nothing (an empty regex, a lookahead) replaces nothing.
     void replace(const std::vector<PatternPiece>& pieces, const std::string& content);
     // Rewrites each byte as its byte-level character (GPT-2's bytes_to_unicode), keeping the
     // byte's alignment for every byte of that character.
@@ -45,6 +67,10 @@ public:
     // are dropped.
     std::vector<NormalizedText> split(const std::vector<PatternPiece>& pieces,
                                       SplitBehavior behavior) const;
+
+    // check_text_growth over all the pieces a text was split into (their original bytes and their
+    // total size), for the steps of a pre-tokenizer chain.
+    static void check_growth(const std::vector<NormalizedText>& pieces);
 
 private:
     std::string text_;

@@ -78,7 +78,7 @@ std::vector<PatternPiece> Regex::find_matches(std::string_view subject) const {
         }
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) {
-            throw Error("regular expression /" + pattern_ + "/ failed on the input at byte " +
+            throw RegexMatchError("regular expression /" + pattern_ + "/ failed on the input at byte " +
                         std::to_string(pos) + ": " + pcre2_message(rc));
         }
         const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
@@ -113,7 +113,7 @@ size_t Regex::anchored_match_length(std::string_view subject) const {
     }
     if (rc == PCRE2_ERROR_NOMATCH) return std::string_view::npos;
     if (rc < 0) {
-        throw Error("regular expression /" + pattern_ + "/ failed: " + pcre2_message(rc));
+        throw RegexMatchError("regular expression /" + pattern_ + "/ failed: " + pcre2_message(rc));
     }
     return pcre2_get_ovector_pointer(match.data)[1];
 }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,17 @@ struct PatternPiece {
     bool is_match = false;
 };
 
+// A match that PCRE2 gave up on (its match or depth limit: catastrophic backtracking).
+class RegexMatchError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // A compiled PCRE2 expression, shareable between threads.
 class Regex {
 public:
     // Throws std::invalid_argument naming the PCRE2 error and its offset in the pattern.
+    // Matching throws RegexMatchError when PCRE2 gives up.
     explicit Regex(const std::string& pattern);
     std::vector<PatternPiece> find_matches(std::string_view subject) const;
     // Length of the match anchored at the start of `subject`, or npos when there is none.

@@ -100,7 +100,10 @@ public:
     explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)
         : steps_(std::move(steps)) {}
     void pre_tokenize(std::vector<NormalizedText>& splits) const override {
-        for (const auto& step : steps_) step->pre_tokenize(splits);
+        for (const auto& step : steps_) {
+            step->pre_tokenize(splits);
+            NormalizedText::check_growth(splits);
+        }
     }
 
 private:

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "headscope/error.hpp"
+#include "json/json_file.hpp"
 
 namespace headscope::hf_tok {
 namespace {
@@ -23,11 +24,7 @@ std::optional<Json> read_tokenizer_config(const std::string& path) {
     if (!in) throw IoError(path + ": cannot open for reading");
     std::stringstream buffer;
     buffer << in.rdbuf();
-    try {
-        return Json::parse(buffer.str());
-    } catch (const Json::parse_error& e) {
-        throw FormatError(path, std::string("not valid JSON: ") + e.what());
-    }
+    return json_file::parse(buffer.str(), path);
 }
 
 Answer from_config(const Json& config, const char* key, const Lookup& lookup) {
@@ -142,8 +139,10 @@ SpecialTokenIds find_special_token_ids(const Json& root, const Lookup& lookup,
                                        const std::string& tokenizer_config_path) {
     Answer bos, eos;
     if (const std::optional<Json> config = read_tokenizer_config(tokenizer_config_path)) {
-        bos = from_config(*config, "bos_token", lookup);
-        eos = from_config(*config, "eos_token", lookup);
+        json_file::guard(tokenizer_config_path, [&] {
+            bos = from_config(*config, "bos_token", lookup);
+            eos = from_config(*config, "eos_token", lookup);
+        });
     }
     if (const Json* processor = JsonReader::member(root, "post_processor")) {
         from_post_processor(*processor, lookup, bos, eos);

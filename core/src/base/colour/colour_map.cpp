@@ -1,11 +1,11 @@
-#include "report/colour_map.hpp"
+#include "headscope/colour_map.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
-namespace headscope::report {
+namespace headscope {
 
 namespace {
 // matplotlib's viridis at 10 evenly spaced stops.
@@ -68,12 +68,16 @@ ValueRange value_range(const std::vector<double>& values, Scale scale) {
 
 Rgb nan_colour() { return {0xd0, 0xd0, 0xd0}; }
 
+Rgb colour_at(double t, Scale scale) {
+    if (std::isnan(t)) return nan_colour();
+    return scale == Scale::diverging ? sample(kDiverging, t) : sample(kViridis, t);
+}
+
 Rgb colour_of(double v, const ValueRange& range, Scale scale) {
     if (!std::isfinite(v)) return nan_colour();
-    const double t = (v - range.lo) / (range.hi - range.lo);
-    return scale == Scale::diverging ? sample(kDiverging, t) : sample(kViridis, t);
+    return colour_at((v - range.lo) / (range.hi - range.lo), scale);
 }
 
 Rgb categorical(size_t i) { return kCategorical[i % (sizeof kCategorical / sizeof kCategorical[0])]; }
 
-}  // namespace headscope::report
+}  // namespace headscope

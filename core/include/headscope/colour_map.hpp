@@ -1,14 +1,16 @@
-// Colours for values: a sequential map (viridis) for magnitudes and a diverging map (blue -
-// white - red, centred on 0) for signed values, per Result item's Scale.
+// Colours for values, once for the reports and the GUI: a sequential map (viridis) for
+// magnitudes and a diverging map (blue - white - red, centred on 0) for signed values, per Result
+// item's Scale; one grey for NaN; categorical colours for series. Qt-free and torch-free.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "headscope/sdk/result.hpp"
 
-namespace headscope::report {
+namespace headscope {
 
 struct Rgb {
     uint8_t r = 0, g = 0, b = 0;
@@ -29,11 +31,13 @@ struct ValueRange {
 // values are ignored; a degenerate range is widened so colours stay defined.
 ValueRange value_range(const std::vector<double>& values, Scale scale);
 
-// The colour of v (NaN -> light grey).
+// The map's colour at t in [0, 1] (clamped); NaN -> nan_colour().
+Rgb colour_at(double t, Scale scale);
+// The colour of v within `range` (non-finite -> nan_colour()).
 Rgb colour_of(double v, const ValueRange& range, Scale scale);
-Rgb nan_colour();
+Rgb nan_colour();  // light grey, #d0d0d0
 
 // Distinct colours for series and edge kinds.
 Rgb categorical(size_t i);
 
-}  // namespace headscope::report
+}  // namespace headscope

@@ -1,0 +1,128 @@
+#include <torch/torch.h>
+
+#include <fstream>
+#include <vector>
+
+#include "model/layer_compute.hpp"
+
+namespace headscope {
+
+namespace {
+
+at::Tensor to_types(const at::Tensor& t, c10::Device device, at::ScalarType dtype) {
+    if (!t.defined()) return t;
+    return t.to(device).to(dtype);  // device move in the stored dtype, cast on the device
+}
+
+// Columns side by side in one new contiguous [rows, sum(cols)] matrix, converted on the way.
+at::Tensor pack_columns(const std::vector<at::Tensor>& parts, c10::Device device, at::ScalarType dtype) {
+    int64_t cols = 0;
+    for (const auto& p : parts) cols += p.size(1);
+    at::Tensor out = torch::empty({parts.front().size(0), cols}, torch::TensorOptions().dtype(dtype).device(device));
+    int64_t at_col = 0;
+    for (const auto& p : parts) {
+        out.narrow(1, at_col, p.size(1)).copy_(p.to(device));
+        at_col += p.size(1);
+    }
+    return out;
+}
+
+// Biases side by side; absent parts are zeros. Undefined when every part is absent.
+at::Tensor pack_biases(const std::vector<std::pair<at::Tensor, int64_t>>& parts, c10::Device device,
+                       at::ScalarType dtype) {
+    bool any = false;
+    int64_t n = 0;
+    for (const auto& [b, len] : parts) any = any || b.defined(), n += len;
+    if (!any) return {};
+    at::Tensor out = torch::zeros({n}, torch::TensorOptions().dtype(dtype).device(device));
+    int64_t at_i = 0;
+    for (const auto& [b, len] : parts) {
+        if (b.defined()) out.narrow(0, at_i, len).copy_(b.reshape({-1}).to(device));
+        at_i += len;
+    }
+    return out;
+}
+
+at::Tensor dense(const at::Tensor& t, c10::Device device, at::ScalarType dtype) {
+    return t.defined() ? to_types(t, device, dtype).contiguous() : t;
+}
+
+}  // namespace
+
+LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const ComputeTypes& ty) {
+    const int64_t d = c.d_model, dh = c.d_head, H = c.n_heads, K = c.n_kv_heads;
+    auto flat_in = [&](const at::Tensor& W) {  // [heads, d_model, d_head] -> [d_model, heads*d_head]
+        return W.permute({1, 0, 2}).reshape({d, -1});
+    };
+    LayerCompute out;
+    out.ln1_w = dense(L.ln1_w, ty.device, ty.dtype);
+    out.ln1_b = dense(L.ln1_b, ty.device, ty.dtype);
+    out.W_qkv = pack_columns({flat_in(L.W_Q), flat_in(L.W_K), flat_in(L.W_V)}, ty.device, ty.gemm_dtype);
+    out.b_qkv = pack_biases({{L.b_Q, H * dh}, {L.b_K, K * dh}, {L.b_V, K * dh}}, ty.device, ty.gemm_dtype);
+    out.W_O = L.W_O;  // converted by the forward only when hook_result is wanted
+    out.W_o = dense(L.W_O.reshape({-1, d}), ty.device, ty.gemm_dtype);
+    out.b_O = dense(L.b_O, ty.device, ty.gemm_dtype);
+    out.q_norm_w = dense(L.q_norm_w, ty.device, ty.dtype);
+    out.k_norm_w = dense(L.k_norm_w, ty.device, ty.dtype);
+    out.ln1_post_w = dense(L.ln1_post_w, ty.device, ty.dtype);
+    if (!c.attn_only) {
+        out.ln2_w = dense(L.ln2_w, ty.device, ty.dtype);
+        out.ln2_b = dense(L.ln2_b, ty.device, ty.dtype);
+        if (c.gated_mlp) {
+            out.W_up = pack_columns({L.W_gate, L.W_in}, ty.device, ty.gemm_dtype);
+            out.b_up = pack_biases({{L.b_gate, c.d_mlp}, {L.b_in, c.d_mlp}}, ty.device, ty.gemm_dtype);
+        } else {
+            out.W_up = dense(L.W_in, ty.device, ty.gemm_dtype);
+            out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
+        }
+        out.W_out = dense(L.W_out, ty.device, ty.gemm_dtype);
+        out.b_out = dense(L.b_out, ty.device, ty.gemm_dtype);
+        out.ln2_post_w = dense(L.ln2_post_w, ty.device, ty.dtype);
+    }
+    return out;
+}
+
+LayerWeights convert_layer(const LayerWeights& L, const ComputeTypes& ty) {
+    LayerWeights o;
+    for (const LayerTensor& t : layer_tensors()) o.*t.member = to_types(L.*t.member, ty.device, ty.dtype);
+    return o;
+}
+
+at::Tensor gemm(const at::Tensor& x, const at::Tensor& W, const at::Tensor& b) {
+    if (x.scalar_type() == W.scalar_type()) return b.defined() ? torch::addmm(b, x, W) : torch::mm(x, W);
+    const at::Tensor xw = x.to(W.scalar_type());
+    return (b.defined() ? torch::addmm(b, xw, W) : torch::mm(xw, W)).to(x.scalar_type());
+}
+
+namespace {
+bool cpu_flag(const std::string& flag) {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("flags", 0) != 0) continue;
+        return (line + " ").find(" " + flag + " ") != std::string::npos;
+    }
+    return false;
+}
+}  // namespace
+
+bool fast_half_gemm(at::ScalarType dtype, c10::Device device, std::string* why) {
+    auto say = [&](bool fast, const std::string& text) {
+        if (why) *why = text;
+        return fast;
+    };
+    const std::string name = c10::toString(dtype);
+    if (dtype != at::kBFloat16 && dtype != at::kHalf) return say(true, std::string(name) + " GEMM");
+    if (device.is_cuda()) return say(true, std::string(name) + " GEMM on " + device.str());
+    if (dtype == at::kBFloat16) {
+        static const bool amx = cpu_flag("amx_bf16"), avx = cpu_flag("avx512_bf16");
+        if (at::hasMKLDNN() && (amx || avx))
+            return say(true, std::string("bfloat16 GEMM (oneDNN, ") + (amx ? "amx_bf16" : "avx512_bf16") + ")");
+        return say(false, std::string("float32 GEMM on bfloat16 weights upcast per layer (") +
+                              (at::hasMKLDNN() ? "this CPU has no avx512_bf16/amx_bf16" : "LibTorch without oneDNN") +
+                              ")");
+    }
+    return say(false, "float32 GEMM on float16 weights upcast per layer (no fast float16 GEMM on CPU)");
+}
+
+}  // namespace headscope
