@@ -119,7 +119,7 @@ void bench_pattern_view(Session& session) {
         QImage full(T, T, QImage::Format_RGB32);
         for (int r = 0; r < T; ++r) {
             auto* line = reinterpret_cast<QRgb*>(full.scanLine(r));
-            for (int c = 0; c < T; ++c) line[c] = ValueRange{0, 1, Scale::sequential}.color(pattern.values[static_cast<size_t>(r) * T + c]);
+            for (int c = 0; c < T; ++c) line[c] = gui::ValueRange{0, 1, Scale::sequential}.color(pattern.values[static_cast<size_t>(r) * T + c]);
         }
         std::vector<double> naive;
         for (int i = 0; i < 10; ++i) {

@@ -322,7 +322,7 @@ void run_ablation(Run& r) {
         r.result.summary.push_back(
             fmt::format("answer flips to the alternative under {} ablation: most often for {} ({:.0f} of {} prompt(s)); "
                         "{:.3g} of prompts on average over heads",
-                        opt.ablation, attribution::head_label(static_cast<int>(best) / r.H, static_cast<int>(best) % r.H),
+                        opt.ablation, head_label(static_cast<int>(best) / r.H, static_cast<int>(best) % r.H),
                         rate[best] * static_cast<double>(flips.size()), flips.size(),
                         std::accumulate(rate.begin(), rate.end(), 0.0) / static_cast<double>(rate.size())));
     }

@@ -160,7 +160,7 @@ Result HeadSearch::run(AnalysisContext& ctx) {
             double count = 0;
             for (size_t i = 0; i < N; ++i) {
                 torch::Tensor z = ctx.clean_run(i).cache.at(hook_name(HookKey{HookSite::attn_z, l})).to(torch::kDouble);
-                sum = sum.defined() ? sum + z.sum({0, 1}) : z.sum({0, 1});
+                sum = sum.defined() ? sum + z.sum(at::IntArrayRef{0, 1}) : z.sum(at::IntArrayRef{0, 1});
                 count += static_cast<double>(z.size(1));
             }
             mean_z.push_back((sum / count).to(torch::kFloat));  // [H, dh]
