@@ -305,7 +305,7 @@ TEST_CASE("head_attribution without corrupted prompts, and bad parameters", "[he
     // Bad parameters are refused before any work.
     CHECK_THROWS_WITH(run_analysis(builtin_registry(), {"head_attribution", {{"parts", "dla,magic"}}}, *m.model, *m.tokenizer, prompts, quiet),
                       Catch::Contains("magic"));
-    CHECK_THROWS_AS(run_analysis(builtin_registry(), {"head_attribution", {{"metric", "accuracy"}}}, *m.model, *m.tokenizer, prompts, quiet),
+    CHECK_THROWS_AS(run_analysis(builtin_registry(), {"head_attribution", {{"metric", "top5"}}}, *m.model, *m.tokenizer, prompts, quiet),
                     UsageError);
 }
 

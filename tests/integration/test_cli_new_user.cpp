@@ -61,7 +61,7 @@ TEST_CASE("tokenize with one argument tokenizes it with the default model", "[cl
     CHECK(contains(none.err, "TEXT"));
 }
 
-TEST_CASE("--out in a folder that does not exist is made before any work; an impossible one fails first",
+TEST_CASE("analyze --out in a folder that does not exist is made before any work; an impossible one fails first",
           "[cli][errors]") {
     TempDir tmp;
     // analyze: the folder is created and the results land in it.

@@ -229,8 +229,10 @@ TEST_CASE("headscope analyze: a plugin analysis that throws fails alone, the res
     CommandResult r = cli({"analyze", stories_bin(), "--prompt", "Once upon a time there was a cat", "--analysis",
                            "plugin_throws,plugin_ok", "--plugin-dir", plugin_dir(), "--out", tmp.file("x.h5")});
     INFO(r.out << r.err);
-    REQUIRE(r.exit_code == 0);
-    CHECK(contains(r.out, "plugin_throws: deliberate failure at run time"));
+    // A failed analysis fails the command (scripts see it), after the others are saved.
+    REQUIRE(r.exit_code == 1);
+    CHECK(contains(r.err, "plugin_throws: deliberate failure at run time"));
+    CHECK(contains(r.err, "1 of 2 analyses failed: plugin_throws"));
     ResultsFile f = read_results_file(tmp.file("x.h5"));
     REQUIRE(f.results.size() == 2);
     CHECK(f.results[0].analysis_id == "plugin_throws");

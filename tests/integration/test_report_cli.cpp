@@ -122,9 +122,13 @@ TEST_CASE("headscope report: usage errors say what to do", "[report][cli]") {
     CHECK(contains(wrong.err, "not a headscope results file"));
     CHECK(!fs::exists(tmp.file("x.html")));
 
-    CommandResult bad_dir = cli({"report", tmp.file("sample.h5"), "--html", tmp.file("no/such/dir/x.html")});
+    // A folder that does not exist yet is made; one that cannot exist (under a file) is an error.
+    CommandResult new_dir = cli({"report", tmp.file("sample.h5"), "--html", tmp.file("new/dir/x.html")});
+    CHECK(new_dir.exit_code == 0);
+    CHECK(fs::exists(tmp.file("new/dir/x.html")));
+    CommandResult bad_dir = cli({"report", tmp.file("sample.h5"), "--html", tmp.file("sample.h5/x.html")});
     CHECK(bad_dir.exit_code == 1);
-    CHECK(contains(bad_dir.err, "no/such/dir/x.html"));
+    CHECK(contains(bad_dir.err, "sample.h5/x.html"));
 
     CommandResult ok = cli({"report", tmp.file("sample.h5"), "--html", tmp.file("s.html")});
     CHECK(ok.exit_code == 0);

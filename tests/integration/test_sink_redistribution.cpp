@@ -123,10 +123,16 @@ TEST_CASE("drop_sink in tiny-world: the edited pattern has no sink attention and
 
     std::vector<TokenizedPrompt> prompts = tokenize_prompts(*m.tokenizer, {{"ioi", "When Mary and John went to the store, John gave a drink to", " Mary", " John", ""}});
     const Result none = run_builtin("head_intervention", m, prompts, {{"heads", "L1H0,L1H5"}, {"mode", "drop_sink"}, {"alpha", "0"}});
-    const Table& t0 = table(none, "averages");
-    CHECK(std::get<double>(t0.rows[3][2]) == Approx(0.0).margin(1e-12));  // KL(before || after)
+    // The "after" column of the KL(before || after) row of the averages table.
+    auto kl_after = [](const Result& r) {
+        for (const auto& row : table(r, "averages").rows)
+            if (std::get<std::string>(row[0]) == "KL(before || after)") return std::get<double>(row[2]);
+        FAIL("no KL row in the averages table");
+        return 0.0;
+    };
+    CHECK(kl_after(none) == Approx(0.0).margin(1e-12));
     const Result full = run_builtin("head_intervention", m, prompts, {{"heads", "L1H0,L1H5"}, {"mode", "drop_sink"}, {"alpha", "1"}});
-    CHECK(std::get<double>(table(full, "averages").rows[3][2]) > 0.0);
+    CHECK(kl_after(full) > 0.0);
     CHECK(grid(full, "head_factor").at(1, 5) == 1.0);
     CHECK(grid(full, "head_factor").at(0, 0) == 0.0);
 }

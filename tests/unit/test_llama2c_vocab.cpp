@@ -159,6 +159,18 @@ TEST_CASE("llama2c vocab: bad lengths, scores, headers and trailing tokens are f
 TEST_CASE("llama2c vocab: usage and I/O errors", "[tokenizer]") {
     CHECK_THROWS_AS(read_llama2c_vocabulary(ht::stories_tokenizer(), 0), UsageError);
     CHECK_THROWS_AS(read_llama2c_vocabulary(ht::stories_tokenizer(), -512), UsageError);
+    // llama2.c reserves ids 0..2 (<unk>, <s>, </s>): a smaller vocabulary is refused up front,
+    // naming the file, instead of failing later when BOS is added.
+    for (const int32_t tiny : {1, 2}) {
+        try {
+            read_llama2c_vocabulary(ht::stories_tokenizer(), tiny);
+            FAIL("vocab_size " << tiny << " was accepted");
+        } catch (const UsageError& e) {
+            const std::string what = e.what();
+            CHECK(what.find(ht::stories_tokenizer()) != std::string::npos);
+            CHECK(what.find("too small") != std::string::npos);
+        }
+    }
     ht::TempDir tmp;
     CHECK_THROWS_AS(read_llama2c_vocabulary(tmp.file("missing.bin"), 512), IoError);
 }

@@ -110,6 +110,10 @@ Vocabulary read_llama2c_vocabulary(const std::string& path, int32_t vocab_size) 
             "{}: vocab_size must be positive, got {} (llama2.c checkpoints store it negated when the classifier "
             "is not shared with the embedding: pass its absolute value)",
             path, vocab_size));
+    if (vocab_size < 3)
+        throw UsageError(fmt::format(
+            "{}: vocab_size {} is too small for a llama2.c tokenizer, which reserves ids 0 <unk>, 1 <s> and 2 </s>",
+            path, vocab_size));
     const std::string data = read_whole_file(path, vocab_size);
     Reader r(path, data);
 
@@ -146,10 +150,10 @@ Vocabulary read_llama2c_vocabulary(const std::string& path, int32_t vocab_size) 
 
     // llama2.c's fixed ids: 0 <unk>, 1 <s>, 2 </s>.
     vocab.unk_id = 0;
-    vocab.bos_id = vocab_size > 1 ? 1 : -1;
-    vocab.eos_id = vocab_size > 2 ? 2 : -1;
-    if (vocab.bos_id >= 0 && vocab.pieces[1] == "\n<s>\n") vocab.pieces[1] = "<s>";
-    if (vocab.eos_id >= 0 && vocab.pieces[2] == "\n</s>\n") vocab.pieces[2] = "</s>";
+    vocab.bos_id = 1;
+    vocab.eos_id = 2;
+    if (vocab.pieces[1] == "\n<s>\n") vocab.pieces[1] = "<s>";
+    if (vocab.pieces[2] == "\n</s>\n") vocab.pieces[2] = "</s>";
     return vocab;
 }
 
