@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 torch.set_grad_enabled(False)
-DTYPES = {"F32": (np.float32, None), "F16": (np.float16, None), "BF16": (np.uint16, torch.bfloat16)}
+DTYPES = {"F32": (np.float32, None), "F16": (np.float16, None), "BF16": (np.int16, torch.bfloat16)}  # int16: torch 1.13 has no uint16
 
 
 def open_safetensors(path):

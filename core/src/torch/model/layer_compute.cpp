@@ -14,17 +14,26 @@ at::Tensor to_types(const at::Tensor& t, c10::Device device, at::ScalarType dtyp
     return t.to(device).to(dtype);  // device move in the stored dtype, cast on the device
 }
 
-// Columns side by side in one new contiguous [rows, sum(cols)] matrix, converted on the way.
+// GEMM matrices are held as the transpose of a contiguous [out, in] matrix: the layout Hugging
+// Face and GGUF store (nn.Linear's weight), so a stored matrix in the compute dtype is used in place
+// and a streamed layer costs no transposing copy; the GEMM reads it as transposed (BLAS "NT").
+at::Tensor as_rows_t(const at::Tensor& t, c10::Device device, at::ScalarType dtype) {
+    if (!t.defined()) return t;
+    return to_types(t, device, dtype).t().contiguous().t();  // no copy when t.t() is contiguous
+}
+
+// Columns side by side in one [rows, sum(cols)] matrix (the transpose of a contiguous one: part
+// j's columns are contiguous rows of the buffer, so stored [out, in] parts are block copies).
 at::Tensor pack_columns(const std::vector<at::Tensor>& parts, c10::Device device, at::ScalarType dtype) {
     int64_t cols = 0;
     for (const auto& p : parts) cols += p.size(1);
-    at::Tensor out = torch::empty({parts.front().size(0), cols}, torch::TensorOptions().dtype(dtype).device(device));
+    at::Tensor rows = torch::empty({cols, parts.front().size(0)}, torch::TensorOptions().dtype(dtype).device(device));
     int64_t at_col = 0;
     for (const auto& p : parts) {
-        out.narrow(1, at_col, p.size(1)).copy_(p.to(device));
+        rows.narrow(0, at_col, p.size(1)).copy_(p.t().to(device));
         at_col += p.size(1);
     }
-    return out;
+    return rows.t();
 }
 
 // Biases side by side; absent parts are zeros. Undefined when every part is absent.
@@ -60,7 +69,7 @@ LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const Compu
     out.W_qkv = pack_columns({flat_in(L.W_Q), flat_in(L.W_K), flat_in(L.W_V)}, ty.device, ty.gemm_dtype);
     out.b_qkv = pack_biases({{L.b_Q, H * dh}, {L.b_K, K * dh}, {L.b_V, K * dh}}, ty.device, ty.gemm_dtype);
     out.W_O = L.W_O;  // converted by the forward only when hook_result is wanted
-    out.W_o = dense(L.W_O.reshape({-1, d}), ty.device, ty.gemm_dtype);
+    out.W_o = as_rows_t(L.W_O.reshape({-1, d}), ty.device, ty.gemm_dtype);
     out.b_O = dense(L.b_O, ty.device, ty.gemm_dtype);
     out.q_norm_w = dense(L.q_norm_w, ty.device, ty.dtype);
     out.k_norm_w = dense(L.k_norm_w, ty.device, ty.dtype);
@@ -72,10 +81,10 @@ LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const Compu
             out.W_up = pack_columns({L.W_gate, L.W_in}, ty.device, ty.gemm_dtype);
             out.b_up = pack_biases({{L.b_gate, c.d_mlp}, {L.b_in, c.d_mlp}}, ty.device, ty.gemm_dtype);
         } else {
-            out.W_up = dense(L.W_in, ty.device, ty.gemm_dtype);
+            out.W_up = as_rows_t(L.W_in, ty.device, ty.gemm_dtype);
             out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
         }
-        out.W_out = dense(L.W_out, ty.device, ty.gemm_dtype);
+        out.W_out = as_rows_t(L.W_out, ty.device, ty.gemm_dtype);
         out.b_out = dense(L.b_out, ty.device, ty.gemm_dtype);
         out.ln2_post_w = dense(L.ln2_post_w, ty.device, ty.dtype);
     }

@@ -35,7 +35,9 @@ struct ComputeTypes {
 };
 
 // Converts (moves in the stored dtype first, then casts on the device) and packs one layer.
-// Every output is contiguous, so a resident and a streamed layer give the same numbers.
+// Norm weights and biases are contiguous; every GEMM matrix is the transpose of a contiguous
+// [out, in] matrix whatever the stored layout, so a resident and a streamed layer give the same
+// numbers, and a stored [out, in] matrix already in the GEMM dtype is used without a copy.
 LayerCompute pack_layer(const LayerWeights& layer, const ModelConfig& config, const ComputeTypes& types);
 
 // Canonical weights of one layer converted to `types.dtype` on the device (layout kept).
