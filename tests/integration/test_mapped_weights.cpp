@@ -197,10 +197,10 @@ TEST_CASE("q4_0 GGUF layers stay quantised: resident memory is the file plus one
     INFO("file " << size / (1 << 20) << " MiB, one fp32 layer " << layer_fp32 / (1 << 20) << " MiB; resident after load "
                  << after_load / 1024 << " MiB, peak over a forward " << after_forward / (1 << 20) << " MiB");
     CHECK(after_load * 1024.0 <= 0.2 * size);  // nothing dequantised at load
-    // The forward holds the file and one layer at a time: dequantised, in the canonical layout
-    // and packed for the GEMMs (today up to ~3 fp32 copies of that one layer at its peak), never
-    // the whole model in fp32 (here 6 layers, ~7x the file).
-    CHECK(after_forward <= size + 3.5 * layer_fp32);
+    // The forward holds the file and one layer at a time, dequantised once: the canonical layout
+    // and the GEMM matrices are views of the dequantised [out, in] blocks (measured: file 53 MiB
+    // + 1.2 layers, the rest activations), never the whole model in fp32 (here 6 layers, ~7x the file).
+    CHECK(after_forward <= size + 1.5 * layer_fp32);
     CHECK(after_forward < 0.75 * all_fp32);
 }
 

@@ -85,7 +85,7 @@ void LayerTensorLoader::load(int layer, at::Tensor LayerWeights::*field, const s
     // The canonical shape, from the layout applied to a shape-only tensor.
     d.shape = to_canonical(torch::empty(stored_shape, torch::TensorOptions().device(torch::kMeta))).sizes().vec();
     d.produce = [source = source_, info, to_canonical] {
-        return to_canonical(read_f32_copy(*source, info)).contiguous();
+        return to_canonical(read_f32_copy(*source, info));  // a view where the layout allows
     };
     weights_.deferred.push_back(std::move(d));
 }

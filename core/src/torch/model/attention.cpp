@@ -98,10 +98,10 @@ at::Tensor HookedTransformer::rotate(int l, const at::Tensor& x, int64_t T) {
 
 at::Tensor HookedTransformer::attention(int l, const LayerCompute& L, const at::Tensor& x, int64_t T) {
     const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head;
-    torch::Tensor qkv = gemm(x.reshape({B * T, -1}), L.W_qkv, L.b_qkv).view({B, T, -1});
-    torch::Tensor q = hooks_->apply(HookSite::attn_q, l, qkv.narrow(2, 0, H * dh).view({B, T, H, dh}));
-    torch::Tensor k = hooks_->apply(HookSite::attn_k, l, qkv.narrow(2, H * dh, K * dh).view({B, T, K, dh}));
-    torch::Tensor v = hooks_->apply(HookSite::attn_v, l, qkv.narrow(2, (H + K) * dh, K * dh).view({B, T, K, dh}));
+    const torch::Tensor xf = x.reshape({B * T, -1});
+    torch::Tensor q = hooks_->apply(HookSite::attn_q, l, gemm(xf, L.W_q, L.b_q).view({B, T, H, dh}));
+    torch::Tensor k = hooks_->apply(HookSite::attn_k, l, gemm(xf, L.W_k, L.b_k).view({B, T, K, dh}));
+    torch::Tensor v = hooks_->apply(HookSite::attn_v, l, gemm(xf, L.W_v, L.b_v).view({B, T, K, dh}));
     if (config_.qk_norm != QkNorm::none) {
         q = qk_norm(l, q, L.q_norm_w, HookSite::attn_q_normed);
         k = qk_norm(l, k, L.k_norm_w, HookSite::attn_k_normed);

@@ -214,8 +214,8 @@ at::Tensor HookedTransformer::mlp(int l, const LayerCompute& L, const at::Tensor
     torch::Tensor up = gemm(xf, L.W_up, L.b_up).view({B, T, -1});
     torch::Tensor post;
     if (config_.gated_mlp) {
-        torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, up.narrow(2, 0, m));
-        torch::Tensor lin = hooks_->apply(HookSite::mlp_pre_linear, l, up.narrow(2, m, m));
+        torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, gemm(xf, L.W_gate, L.b_gate).view({B, T, -1}));
+        torch::Tensor lin = hooks_->apply(HookSite::mlp_pre_linear, l, up);
         post = activate(config_.activation, pre) * lin;
     } else {
         post = activate(config_.activation, hooks_->apply(HookSite::mlp_pre, l, up));

@@ -14,62 +14,44 @@ at::Tensor to_types(const at::Tensor& t, c10::Device device, at::ScalarType dtyp
     return t.to(device).to(dtype);  // device move in the stored dtype, cast on the device
 }
 
-// GEMM matrices are held as the transpose of a contiguous [out, in] matrix: the layout Hugging
-// Face and GGUF store (nn.Linear's weight), so a stored matrix in the compute dtype is used in place
-// and a streamed layer costs no transposing copy; the GEMM reads it as transposed (BLAS "NT").
-at::Tensor as_rows_t(const at::Tensor& t, c10::Device device, at::ScalarType dtype) {
+// GEMM matrices [in, out] are used in the layout they arrive in when it is dense: the transpose
+// of a contiguous [out, in] (what Hugging Face and GGUF store, nn.Linear's weight; the GEMM reads
+// it as transposed, BLAS "NT") or contiguous [in, out] (GPT-2's Conv1D). So a stored matrix in the
+// compute dtype is used in place and a streamed layer costs no copy. Resident weights keep the
+// same layouts (convert_weights), so both policies run the same GEMMs and give the same bits.
+at::Tensor gemm_matrix(const at::Tensor& t, c10::Device device, at::ScalarType dtype) {
     if (!t.defined()) return t;
-    return to_types(t, device, dtype).t().contiguous().t();  // no copy when t.t() is contiguous
-}
-
-// Columns side by side in one [rows, sum(cols)] matrix (the transpose of a contiguous one: part
-// j's columns are contiguous rows of the buffer, so stored [out, in] parts are block copies).
-at::Tensor pack_columns(const std::vector<at::Tensor>& parts, c10::Device device, at::ScalarType dtype) {
-    int64_t cols = 0;
-    for (const auto& p : parts) cols += p.size(1);
-    at::Tensor rows = torch::empty({cols, parts.front().size(0)}, torch::TensorOptions().dtype(dtype).device(device));
-    int64_t at_col = 0;
-    for (const auto& p : parts) {
-        rows.narrow(0, at_col, p.size(1)).copy_(p.t().to(device));
-        at_col += p.size(1);
-    }
-    return rows.t();
-}
-
-// Biases side by side; absent parts are zeros. Undefined when every part is absent.
-at::Tensor pack_biases(const std::vector<std::pair<at::Tensor, int64_t>>& parts, c10::Device device,
-                       at::ScalarType dtype) {
-    bool any = false;
-    int64_t n = 0;
-    for (const auto& [b, len] : parts) any = any || b.defined(), n += len;
-    if (!any) return {};
-    at::Tensor out = torch::zeros({n}, torch::TensorOptions().dtype(dtype).device(device));
-    int64_t at_i = 0;
-    for (const auto& [b, len] : parts) {
-        if (b.defined()) out.narrow(0, at_i, len).copy_(b.reshape({-1}).to(device));
-        at_i += len;
-    }
-    return out;
+    at::Tensor m = to_types(t, device, dtype);
+    return m.is_contiguous() || m.t().is_contiguous() ? m : m.contiguous();
 }
 
 at::Tensor dense(const at::Tensor& t, c10::Device device, at::ScalarType dtype) {
     return t.defined() ? to_types(t, device, dtype).contiguous() : t;
 }
 
+// A per-head bias [heads, d_head] as one [heads * d_head] vector (undefined stays undefined).
+at::Tensor flat_bias(const at::Tensor& b, c10::Device device, at::ScalarType dtype) {
+    return b.defined() ? dense(b.reshape({-1}), device, dtype) : b;
+}
+
 }  // namespace
 
 LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const ComputeTypes& ty) {
-    const int64_t d = c.d_model, dh = c.d_head, H = c.n_heads, K = c.n_kv_heads;
+    const int64_t d = c.d_model;
     auto flat_in = [&](const at::Tensor& W) {  // [heads, d_model, d_head] -> [d_model, heads*d_head]
         return W.permute({1, 0, 2}).reshape({d, -1});
     };
     LayerCompute out;
     out.ln1_w = dense(L.ln1_w, ty.device, ty.dtype);
     out.ln1_b = dense(L.ln1_b, ty.device, ty.dtype);
-    out.W_qkv = pack_columns({flat_in(L.W_Q), flat_in(L.W_K), flat_in(L.W_V)}, ty.device, ty.gemm_dtype);
-    out.b_qkv = pack_biases({{L.b_Q, H * dh}, {L.b_K, K * dh}, {L.b_V, K * dh}}, ty.device, ty.gemm_dtype);
+    out.W_q = gemm_matrix(flat_in(L.W_Q), ty.device, ty.gemm_dtype);
+    out.W_k = gemm_matrix(flat_in(L.W_K), ty.device, ty.gemm_dtype);
+    out.W_v = gemm_matrix(flat_in(L.W_V), ty.device, ty.gemm_dtype);
+    out.b_q = flat_bias(L.b_Q, ty.device, ty.gemm_dtype);
+    out.b_k = flat_bias(L.b_K, ty.device, ty.gemm_dtype);
+    out.b_v = flat_bias(L.b_V, ty.device, ty.gemm_dtype);
     out.W_O = L.W_O;  // converted by the forward only when hook_result is wanted
-    out.W_o = as_rows_t(L.W_O.reshape({-1, d}), ty.device, ty.gemm_dtype);
+    out.W_o = gemm_matrix(L.W_O.reshape({-1, d}), ty.device, ty.gemm_dtype);
     out.b_O = dense(L.b_O, ty.device, ty.gemm_dtype);
     out.q_norm_w = dense(L.q_norm_w, ty.device, ty.dtype);
     out.k_norm_w = dense(L.k_norm_w, ty.device, ty.dtype);
@@ -78,13 +60,12 @@ LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const Compu
         out.ln2_w = dense(L.ln2_w, ty.device, ty.dtype);
         out.ln2_b = dense(L.ln2_b, ty.device, ty.dtype);
         if (c.gated_mlp) {
-            out.W_up = pack_columns({L.W_gate, L.W_in}, ty.device, ty.gemm_dtype);
-            out.b_up = pack_biases({{L.b_gate, c.d_mlp}, {L.b_in, c.d_mlp}}, ty.device, ty.gemm_dtype);
-        } else {
-            out.W_up = as_rows_t(L.W_in, ty.device, ty.gemm_dtype);
-            out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
+            out.W_gate = gemm_matrix(L.W_gate, ty.device, ty.gemm_dtype);
+            out.b_gate = dense(L.b_gate, ty.device, ty.gemm_dtype);
         }
-        out.W_out = as_rows_t(L.W_out, ty.device, ty.gemm_dtype);
+        out.W_up = gemm_matrix(L.W_in, ty.device, ty.gemm_dtype);
+        out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
+        out.W_out = gemm_matrix(L.W_out, ty.device, ty.gemm_dtype);
         out.b_out = dense(L.b_out, ty.device, ty.gemm_dtype);
         out.ln2_post_w = dense(L.ln2_post_w, ty.device, ty.dtype);
     }

@@ -16,11 +16,17 @@ namespace headscope {
 
 struct LayerCompute {
     at::Tensor ln1_w, ln1_b;     // [d_model], compute dtype
-    at::Tensor W_qkv, b_qkv;     // [d_model, (H + 2K) * d_head], GEMM dtype
+    // GEMM matrices [in, out] (dense, in the layout they are stored in), GEMM dtype. q, k, v
+    // and gate, up stay separate GEMMs: a stored [out, in] matrix is then used in place, where
+    // packing them side by side would copy every streamed layer.
+    at::Tensor W_q, b_q;         // [d_model, H * d_head]
+    at::Tensor W_k, b_k;         // [d_model, K * d_head]
+    at::Tensor W_v, b_v;         // [d_model, K * d_head]
     at::Tensor W_O;              // [H, d_head, d_model] as held (stored dtype when streamed): hook_result only
     at::Tensor W_o, b_O;         // [H * d_head, d_model], [d_model], GEMM dtype
     at::Tensor ln2_w, ln2_b;     // [d_model], compute dtype
-    at::Tensor W_up, b_up;       // [d_model, d_mlp] or gated [d_model, 2 * d_mlp] (gate | in), GEMM dtype
+    at::Tensor W_gate, b_gate;   // [d_model, d_mlp] gated MLPs only
+    at::Tensor W_up, b_up;       // [d_model, d_mlp] (the "in" projection)
     at::Tensor W_out, b_out;     // [d_mlp, d_model], [d_model], GEMM dtype
     // Families with more norms (undefined elsewhere), compute dtype.
     at::Tensor q_norm_w, k_norm_w;  // [d_head] per head, or [H * d_head] / [K * d_head] full width
@@ -35,9 +41,10 @@ struct ComputeTypes {
 };
 
 // Converts (moves in the stored dtype first, then casts on the device) and packs one layer.
-// Norm weights and biases are contiguous; every GEMM matrix is the transpose of a contiguous
-// [out, in] matrix whatever the stored layout, so a resident and a streamed layer give the same
-// numbers, and a stored [out, in] matrix already in the GEMM dtype is used without a copy.
+// Norm weights and biases are contiguous; a GEMM matrix keeps its layout when dense (contiguous
+// [in, out], or the transpose of a contiguous [out, in] as HF and GGUF store it) and is made
+// contiguous otherwise, so a stored matrix already in the GEMM dtype is used without a copy, and
+// a resident and a streamed layer (same layouts, see convert_weights) give the same numbers.
 LayerCompute pack_layer(const LayerWeights& layer, const ModelConfig& config, const ComputeTypes& types);
 
 // Canonical weights of one layer converted to `types.dtype` on the device (layout kept).

@@ -180,8 +180,12 @@ ModelWeights convert_weights(const ModelWeights& w, const ModelConfig& c, at::Sc
         out.layers[l] = resolve_layer(w, static_cast<int>(l));
     const bool was_tied = tied(w);
     if (was_tied) out.W_U = at::Tensor();
+    // Dense layouts are kept (a transposed [out, in] stays transposed: pack_layer then uses it in
+    // place, as it does a streamed layer's); anything else is made contiguous.
     for_each_weight(out, [&](const std::string&, at::Tensor& t) {
-        if (t.defined()) t = t.to(device, dtype).contiguous();
+        if (!t.defined()) return;
+        t = t.to(device, dtype);
+        if (!t.is_non_overlapping_and_dense()) t = t.contiguous();
     });
     if (was_tied) out.W_U = out.W_E.t();
     return out;
