@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <regex>
 
 #include "headscope/error.hpp"
@@ -82,6 +83,43 @@ TEST_CASE("today's HF decoders match the independent PyTorch reference", "[hf][r
                 run_reference("hf_decoder_reference.py", {"write", v, dir, "--seed", "3"});
                 check_parity(dir, layer, "hf_decoder_reference.py");
             }
+        }
+    }
+}
+
+TEST_CASE("every family's hook list is what its forward calls: each listed hook fires once", "[hf][hooks][decoders]") {
+    // The hook list (hook_points_of) is declared apart from the forward; this keeps the two
+    // from drifting for every block recipe: pre / post / pre+post norms, q/k norms, parallel
+    // residual, learned positions.
+    torch::NoGradGuard no_grad;
+    struct Variant {
+        const char* script;
+        const char* name;
+    };
+    const Variant variants[] = {{"hf_decoder_reference.py", "llama3"}, {"hf_decoder_reference.py", "qwen3"},
+                                {"hf_decoder_reference.py", "gemma"},  {"hf_decoder_reference.py", "gemma2"},
+                                {"hf_decoder_reference.py", "gemma3_text"}, {"hf_decoder_reference.py", "phi3"},
+                                {"hf_decoder_reference.py", "olmo2"},  {"hf_reference.py", "gpt2"},
+                                {"hf_reference.py", "gpt_neox"}};
+    for (const Variant& v : variants) {
+        DYNAMIC_SECTION(v.name) {
+            TempDir tmp;
+            const std::string dir = tmp.file("model");
+            run_reference(v.script, {"write", v.name, dir, "--seed", "3"});
+            LoadedModel m = load_model(dir);
+            std::map<std::string, int> fired;
+            HookHandle h = m.model->add_hook("*", [&](const at::Tensor&, const HookPoint& p) -> std::optional<at::Tensor> {
+                ++fired[p.name];
+                return std::nullopt;
+            });
+            m.model->forward(torch::tensor(std::vector<int64_t>{5, 17, 300, 2, 99, 7}, torch::kLong).unsqueeze(0));
+            const auto& listed = m.model->hook_points();
+            REQUIRE(!listed.empty());
+            for (const HookPoint& p : listed) {
+                INFO(p.name);
+                CHECK(fired[p.name] == 1);
+            }
+            CHECK(fired.size() == listed.size());
         }
     }
 }
