@@ -52,11 +52,12 @@ struct AttributionPrompt {
     std::vector<double> heads;  // [n_layers * n_heads]: ∂metric/∂z at the corrupted run · (z_clean − z_corrupted)
     double corrupted_metric = 0;
 };
-// One forward and one backward pass of the corrupted run. clean_z[l]: the clean run's hook_z of
-// layer l, [1, T, H, d_head] (T equal to the corrupted run's when !final_only).
-AttributionPrompt attribution_patching(HookedTransformer& model, const torch::Tensor& corrupted_tokens,
-                                       const std::vector<torch::Tensor>& clean_z, bool final_only, MetricKind kind,
-                                       const Target& target);
+// One forward and one backward pass of a batch of corrupted runs of equal length,
+// corrupted_tokens [B, T], one target per row. clean_z[l]: the clean runs' hook_z of layer l,
+// [B, H, d_head] at their final positions when final_only, else [B, T, H, d_head].
+std::vector<AttributionPrompt> attribution_patching(HookedTransformer& model, const torch::Tensor& corrupted_tokens,
+                                                    const std::vector<torch::Tensor>& clean_z, bool final_only,
+                                                    MetricKind kind, const std::vector<Target>& targets);
 
 // --- statistics --------------------------------------------------------------------------
 // Spearman's rank correlation (average ranks for ties); NaN when either side is constant.

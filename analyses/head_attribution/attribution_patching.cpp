@@ -12,11 +12,12 @@
 
 namespace headscope::attribution {
 
-AttributionPrompt attribution_patching(HookedTransformer& model, const torch::Tensor& corrupted_tokens,
-                                       const std::vector<torch::Tensor>& clean_z, bool final_only, MetricKind kind,
-                                       const Target& target) {
+std::vector<AttributionPrompt> attribution_patching(HookedTransformer& model, const torch::Tensor& corrupted_tokens,
+                                                    const std::vector<torch::Tensor>& clean_z, bool final_only,
+                                                    MetricKind kind, const std::vector<Target>& targets) {
     const ModelConfig& cfg = model.config();
     const int L = cfg.n_layers;
+    const int64_t B = corrupted_tokens.size(0);
     torch::AutoGradMode grad_on(true);
     auto leaves = std::make_shared<std::vector<torch::Tensor>>(static_cast<size_t>(L));
     auto values = std::make_shared<std::vector<torch::Tensor>>(static_cast<size_t>(L));
@@ -30,31 +31,37 @@ AttributionPrompt attribution_patching(HookedTransformer& model, const torch::Te
                              return z + leaf;
                          }});
     torch::Tensor logits = model.run_with_hooks(corrupted_tokens, hooks);
-    torch::Tensor metric = metric_values(logits, kind, target)[0];
-    std::vector<torch::Tensor> grads = torch::autograd::grad({metric}, *leaves, /*grad_outputs=*/{},
+    // The rows are independent, so the gradient of the sum holds each row's own gradient.
+    std::vector<torch::Tensor> metrics;
+    for (int64_t b = 0; b < B; ++b)
+        metrics.push_back(metric_values(logits.narrow(0, b, 1), kind, targets[static_cast<size_t>(b)])[0]);
+    torch::Tensor total = torch::stack(metrics).sum();
+    std::vector<torch::Tensor> grads = torch::autograd::grad({total}, *leaves, /*grad_outputs=*/{},
                                                              /*retain_graph=*/false, /*create_graph=*/false,
                                                              /*allow_unused=*/true);
-    AttributionPrompt out;
-    out.corrupted_metric = metric.item<double>();
-    out.heads.reserve(static_cast<size_t>(L * cfg.n_heads));
     torch::NoGradGuard no_grad;
+    std::vector<AttributionPrompt> out(static_cast<size_t>(B));
+    for (int64_t b = 0; b < B; ++b) {
+        out[static_cast<size_t>(b)].corrupted_metric = metrics[static_cast<size_t>(b)].item<double>();
+        out[static_cast<size_t>(b)].heads.reserve(static_cast<size_t>(L * cfg.n_heads));
+    }
     for (int l = 0; l < L; ++l) {
-        const torch::Tensor& corr = (*values)[static_cast<size_t>(l)];
+        const torch::Tensor& corr = (*values)[static_cast<size_t>(l)];  // [B, T, H, dh]
         torch::Tensor grad = grads[static_cast<size_t>(l)].defined() ? grads[static_cast<size_t>(l)]
                                                                       : torch::zeros_like(corr);
         torch::Tensor clean = clean_z[static_cast<size_t>(l)].to(corr.device(), corr.scalar_type());
-        torch::Tensor delta, g;
+        torch::Tensor per_head;  // [B, H]
         if (final_only) {
-            delta = clean.select(1, -1) - corr.select(1, -1);  // [1, H, dh]
-            g = grad.select(1, -1);
+            const torch::Tensor delta = clean - corr.select(1, -1);  // [B, H, dh]
+            per_head = (grad.select(1, -1).to(torch::kDouble) * delta.to(torch::kDouble)).sum(-1);
         } else {
-            delta = clean - corr;  // [1, T, H, dh]
-            g = grad;
-            delta = delta.flatten(0, 1);
-            g = g.flatten(0, 1);
+            const torch::Tensor delta = clean - corr;  // [B, T, H, dh]
+            per_head = (grad.to(torch::kDouble) * delta.to(torch::kDouble)).sum(-1).sum(1);
         }
-        torch::Tensor per_head = (g.to(torch::kDouble) * delta.to(torch::kDouble)).sum(-1).sum(0).cpu();  // [H]
-        for (int h = 0; h < cfg.n_heads; ++h) out.heads.push_back(per_head[h].item<double>());
+        per_head = per_head.cpu().contiguous();
+        const double* v = per_head.data_ptr<double>();
+        for (int64_t b = 0; b < B; ++b)
+            for (int h = 0; h < cfg.n_heads; ++h) out[static_cast<size_t>(b)].heads.push_back(v[b * cfg.n_heads + h]);
     }
     return out;
 }

@@ -6,6 +6,7 @@
 //   activation_patching   change of the corrupted run's metric when a head's clean z is patched in
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -338,15 +339,41 @@ void run_attribution_patching(Run& r) {
         return;
     }
     AnalysisContext& ctx = r.ctx;
-    std::vector<std::vector<double>> per_prompt;
+    // Prompts whose corrupted runs have the same length (and, patching every position, clean runs
+    // too) share one batched forward + backward, up to kBatchTokens tokens at a time.
+    constexpr int64_t kBatchTokens = 4096;
+    std::map<std::pair<int64_t, int64_t>, std::vector<size_t>> groups;
     for (size_t i = 0; i < r.N; ++i) {
-        r.progress(i, "attribution patching");
         if (!r.has_corrupted[i]) continue;
-        std::vector<torch::Tensor> clean_z;
-        for (int l = 0; l < r.L; ++l) clean_z.push_back(ctx.clean_run(i).cache.at(z_name(l)));
-        AttributionPrompt a =
-            attribution_patching(ctx.model, ctx.corrupted_tokens(i), clean_z, r.opt.final_only, r.opt.metric, r.targets[i]);
-        per_prompt.push_back(std::move(a.heads));
+        const int64_t T = ctx.corrupted_tokens(i).size(-1);
+        groups[{T, r.opt.final_only ? 0 : ctx.clean_run(i).cache.at(z_name(0)).size(1)}].push_back(i);
+    }
+    std::vector<std::vector<double>> per_prompt;
+    size_t done = 0;
+    for (const auto& [shape, members] : groups) {
+        const size_t per_batch = static_cast<size_t>(std::max<int64_t>(1, kBatchTokens / shape.first));
+        for (size_t start = 0; start < members.size(); start += per_batch) {
+            r.progress(done, "attribution patching");
+            const size_t end = std::min(members.size(), start + per_batch);
+            std::vector<torch::Tensor> tokens;
+            std::vector<Target> targets;
+            std::vector<std::vector<torch::Tensor>> z_parts(static_cast<size_t>(r.L));
+            for (size_t j = start; j < end; ++j) {
+                const size_t i = members[j];
+                tokens.push_back(ctx.corrupted_tokens(i).reshape({1, -1}));
+                targets.push_back(r.targets[i]);
+                for (int l = 0; l < r.L; ++l) {
+                    const torch::Tensor& z = ctx.clean_run(i).cache.at(z_name(l));  // [1, T, H, dh]
+                    z_parts[static_cast<size_t>(l)].push_back(r.opt.final_only ? z.select(1, -1) : z);
+                }
+            }
+            std::vector<torch::Tensor> clean_z;
+            for (auto& parts : z_parts) clean_z.push_back(torch::cat(parts, 0));
+            for (AttributionPrompt& a : attribution_patching(ctx.model, torch::cat(tokens, 0), clean_z, r.opt.final_only,
+                                                             r.opt.metric, targets))
+                per_prompt.push_back(std::move(a.heads));
+            done += end - start;
+        }
     }
     if (per_prompt.empty()) {
         r.result.summary.push_back("attribution patching skipped: no prompt has a usable corrupted_prompt");

@@ -289,6 +289,40 @@ TEST_CASE("attribution patching equals the finite-difference gradient estimate",
     }
 }
 
+TEST_CASE("attribution patching of a batch of prompts equals each prompt alone", "[head_attribution][attribution_patching]") {
+    // Prompts of equal length share one batched forward + backward: the mean over the set must
+    // equal the mean of single-prompt runs. Three prompts of two lengths, the batched pair with
+    // different targets (answer and alternative swapped).
+    LoadedModel m = stories(at::kDouble);
+    std::vector<TokenizedPrompt> prompts = stories_prompts(m);
+    TokenizedPrompt swapped = prompts[0];
+    std::swap(swapped.answer_id, swapped.alternative_id);
+    prompts.push_back(swapped);
+    std::vector<TokenizedPrompt> other = tokenize_prompts(
+        *m.tokenizer, {{"t", "Sam saw a big dog and a cat. The dog ran to", "Sam", "cat",
+                        "Sam saw a big dog and a cat. The cat ran to"}});
+    prompts.push_back(other[0]);
+    REQUIRE(prompts[2].corrupted_ids.size() == prompts[0].corrupted_ids.size());
+    for (const char* position : {"all", "final"}) {
+        INFO("position " << position);
+        const HeadGrid all = grid(run(m, prompts, {{"parts", "attribution_patching"}, {"position", position}}),
+                                  "attribution_patching");
+        std::vector<double> mean(all.values.size(), 0.0);
+        for (const TokenizedPrompt& p : prompts) {
+            const HeadGrid one =
+                grid(run(m, {p}, {{"parts", "attribution_patching"}, {"position", position}}), "attribution_patching");
+            for (size_t k = 0; k < mean.size(); ++k) mean[k] += one.values[k] / static_cast<double>(prompts.size());
+        }
+        double worst = 0, largest = 0;
+        for (size_t k = 0; k < mean.size(); ++k) {
+            worst = std::max(worst, std::abs(mean[k] - all.values[k]));
+            largest = std::max(largest, std::abs(mean[k]));
+        }
+        CHECK(worst < 1e-9 * std::max(1.0, largest));
+        CHECK(largest > 1e-3);
+    }
+}
+
 TEST_CASE("head_attribution without corrupted prompts, and bad parameters", "[head_attribution]") {
     torch::NoGradGuard no_grad;
     LoadedModel m = stories();
