@@ -30,7 +30,8 @@ std::vector<AttributionPrompt> attribution_patching(HookedTransformer& model, co
                              (*values)[static_cast<size_t>(l)] = z.detach();
                              return z + leaf;
                          }});
-    torch::Tensor logits = model.run_with_hooks(corrupted_tokens, hooks);
+    // Every metric reads the final position only: the others are not unembedded.
+    torch::Tensor logits = model.run_with_hooks(corrupted_tokens, hooks, {-1});
     // The rows are independent, so the gradient of the sum holds each row's own gradient.
     std::vector<torch::Tensor> metrics;
     for (int64_t b = 0; b < B; ++b)

@@ -93,6 +93,10 @@ public:
     // Returns logits [batch, pos, d_vocab]. Throws UsageError for an empty batch, ids outside
     // the vocabulary, or more positions than n_ctx with learned positions.
     at::Tensor forward(const at::Tensor& tokens);
+    // The same run, with logits only at logit_positions ([batch, P, d_vocab]; negative positions
+    // count from the end; empty = every position): scoring the final position skips the
+    // unembedding of the others (ln_final hooks then see [batch, P, d_model]).
+    at::Tensor forward(const at::Tensor& tokens, const std::vector<int64_t>& logit_positions);
 
     // The rest of a forward pass from a given residual stream: resid_pre is
     // blocks.{layer}.hook_resid_pre [batch, pos, d_model] (layer == n_layers: the final residual
@@ -109,7 +113,8 @@ public:
     HookHandle add_hook(const std::string& name_or_glob, HookFn fn);
     void remove_all_hooks();
     // Runs with the given hooks for this call only.
-    at::Tensor run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks);
+    at::Tensor run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks,
+                              const std::vector<int64_t>& logit_positions = {});
     // Runs and caches every activation whose name matches one of `filters` (names or globs;
     // empty = everything except hook_result, which is only cached when named).
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters = {});

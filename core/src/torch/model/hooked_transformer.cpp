@@ -146,10 +146,11 @@ HookHandle HookedTransformer::add_hook(const std::string& name_or_glob, HookFn f
 
 void HookedTransformer::remove_all_hooks() { hooks_->clear(); }
 
-at::Tensor HookedTransformer::run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks) {
+at::Tensor HookedTransformer::run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks,
+                                             const std::vector<int64_t>& logit_positions) {
     HookScope scope;
     for (const auto& h : hooks) scope.add(add_hook(h.name_or_glob, h.fn));
-    return forward(tokens);
+    return forward(tokens, logit_positions);
 }
 
 CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters) {
@@ -227,7 +228,9 @@ at::Tensor HookedTransformer::mlp(int l, const LayerCompute& L, const at::Tensor
     return hooks_->apply(HookSite::mlp_out, l, out);
 }
 
-at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
+at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) { return forward(tokens_in, {}); }
+
+at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in, const std::vector<int64_t>& logit_positions) {
     if (!tokens_in.defined()) throw UsageError("forward: no tokens given");
     torch::Tensor tokens = tokens_in.dim() == 1 ? tokens_in.unsqueeze(0) : tokens_in;
     if (tokens.dim() != 2)
@@ -259,7 +262,7 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in) {
             {B, T, config_.d_model});
         x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
     }
-    return final_logits(run_blocks(0, x), {});
+    return final_logits(run_blocks(0, x), logit_positions);
 }
 
 // One block on the residual stream x [B, T, d_model] (x is blocks.{l}.hook_resid_pre), with layer
