@@ -153,7 +153,7 @@ ModelDescription describe_model(const std::string& path) {
     d.stored_bytes = stored_weight_bytes(p.weights);
     d.largest_layer_parameters = largest_layer_parameters(p.weights);
     d.storage_types = storage_types(*p.source);
-    d.quantized = !p.weights.deferred.empty();
+    d.quantized = holds_quantized(p.weights);
     d.config = std::move(p.config);
     return d;
 }

@@ -68,14 +68,24 @@ LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const Compu
     if (!c.attn_only) {
         out.ln2_w = dense(L.ln2_w, ty.device, ty.dtype);
         out.ln2_b = dense(L.ln2_b, ty.device, ty.dtype);
-        if (c.gated_mlp) {
+        if (L.W_router.defined()) {  // mixture of experts
+            for (auto [to, from] : {std::pair{&LayerCompute::W_router, &LayerWeights::W_router},
+                                    {&LayerCompute::W_expert_gate, &LayerWeights::W_expert_gate},
+                                    {&LayerCompute::W_expert_in, &LayerWeights::W_expert_in},
+                                    {&LayerCompute::W_expert_out, &LayerWeights::W_expert_out},
+                                    {&LayerCompute::W_shared_gate, &LayerWeights::W_shared_gate},
+                                    {&LayerCompute::W_shared_in, &LayerWeights::W_shared_in},
+                                    {&LayerCompute::W_shared_out, &LayerWeights::W_shared_out},
+                                    {&LayerCompute::w_shared_router, &LayerWeights::w_shared_router}})
+                out.*to = dense(L.*from, ty.device, ty.gemm_dtype);
+        } else if (c.gated_mlp) {
             out.W_up = pack_columns({L.W_gate, L.W_in}, ty.device, ty.gemm_dtype);
             out.b_up = pack_biases({{L.b_gate, c.d_mlp}, {L.b_in, c.d_mlp}}, ty.device, ty.gemm_dtype);
         } else {
             out.W_up = dense(L.W_in, ty.device, ty.gemm_dtype);
             out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
         }
-        out.W_out = dense(L.W_out, ty.device, ty.gemm_dtype);
+        out.W_out = dense(L.W_out, ty.device, ty.gemm_dtype);  // undefined in MoE layers
         out.b_out = dense(L.b_out, ty.device, ty.gemm_dtype);
         out.ln2_post_w = dense(L.ln2_post_w, ty.device, ty.dtype);
     }
