@@ -135,7 +135,7 @@ TEST_CASE("MoE weights are visited, counted and validated like every weight", "[
         if (t.defined()) names.insert(name);
     });
     CHECK(names.count("blocks.0.mlp.experts.W_gate"));
-    CHECK(names.count("blocks.0.mlp.shared.w_router"));
+    CHECK(names.count("blocks.0.mlp.shared.W_router"));
     CHECK(names.count("blocks.1.mlp.W_gate"));
     CHECK_FALSE(names.count("blocks.1.mlp.W_router"));
     CHECK_FALSE(names.count("blocks.0.mlp.W_gate"));

@@ -54,6 +54,10 @@ VARIANTS = {
     "qwen2_moe": base_config("qwen2_moe", num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
                              shared_expert_intermediate_size=48, norm_topk_prob=False, decoder_sparse_step=1,
                              mlp_only_layers=[1], tie_word_embeddings=True),
+    # Qwen2-MoE with every layer sparse (as llama.cpp's qwen2moe GGUF files are).
+    "qwen2_moe-sparse": base_config("qwen2_moe", num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                                    shared_expert_intermediate_size=48, norm_topk_prob=True, decoder_sparse_step=1,
+                                    mlp_only_layers=[]),
     # Qwen3-MoE: per-head q/k norm, explicit head_dim, renormalised top-3 of 5.
     "qwen3_moe": base_config("qwen3_moe", head_dim=24, num_experts=5, num_experts_per_tok=3,
                              moe_intermediate_size=40, norm_topk_prob=True, decoder_sparse_step=1,

@@ -5,6 +5,7 @@
 
 #include "formats/tensor_lookup.hpp"
 #include "headscope/error.hpp"
+#include "headscope/formats/gguf_arch.hpp"
 #include "headscope/formats/gguf_file.hpp"
 
 namespace headscope {
@@ -12,7 +13,6 @@ namespace headscope {
 namespace {
 constexpr const char* kArchitectureKey = "general.architecture";
 constexpr const char* kNameKey = "general.name";
-constexpr const char* kSupportedArchitectures = "llama";
 
 // llama.cpp's LLM_KV_* keys, for the "llama" architecture prefix.
 struct LlamaKeys {
@@ -101,9 +101,7 @@ ModelConfig gguf_model_config(const GgufFile& file) {
     MetadataReader meta(file);
     const auto arch = file.get_string(kArchitectureKey);
     if (!arch) meta.fail(fmt::format("missing required metadata key '{}'", kArchitectureKey));
-    if (*arch != "llama")
-        throw ConfigError(fmt::format("{}: architecture '{}' ({}) is not supported; supported: {}",
-                                      file.path(), *arch, kArchitectureKey, kSupportedArchitectures));
+    if (*arch != "llama") return gguf_arch_model_config(file, gguf_arch_settings(file));  // the other families
 
     ModelConfig c;
     c.architecture = Architecture::llama;

@@ -29,7 +29,7 @@ const std::vector<LayerTensor>& layer_tensors() {
         {"mlp.shared.W_gate", &LayerWeights::W_shared_gate},
         {"mlp.shared.W_in", &LayerWeights::W_shared_in},
         {"mlp.shared.W_out", &LayerWeights::W_shared_out},
-        {"mlp.shared.w_router", &LayerWeights::w_shared_router},
+        {"mlp.shared.W_router", &LayerWeights::w_shared_router},
     };
     return table;
 }
@@ -101,7 +101,7 @@ Expectation expected(const ModelConfig& c, int layer, const std::string& name) {
         if (s == 0) return none("the model has no shared expert");
         if (n == "mlp.shared.W_gate" || n == "mlp.shared.W_in") return req({d, s});
         if (n == "mlp.shared.W_out") return req({s, d});
-        if (n == "mlp.shared.w_router") return req({d});
+        if (n == "mlp.shared.W_router") return req({d});
         return none("headscope does not know this weight");
     }
     if (moe && n.rfind("mlp.", 0) == 0) return none("the layer's MLP is a mixture of experts (its weights are mlp.experts.*)");
