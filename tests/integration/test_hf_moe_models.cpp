@@ -223,6 +223,30 @@ TEST_CASE("headscope analyze --analysis expert_routing counts the reference's ro
         }
         CHECK(total == Approx(T * k).margin(1e-6));  // every token chose k experts
     }
+    // headscope run caches the router logits the reference computes (read back with h5py).
+    CommandResult cached = cli({"run", dir, "--prompt", prompt, "--cache", "blocks.*.mlp.hook_router_logits", "--out",
+                                tmp.file("run.h5")});
+    INFO(cached.out << cached.err);
+    REQUIRE(cached.exit_code == 0);
+    CommandResult dump = run_command({python(), source_dir() + "/tests/tools/h5_dump.py", tmp.file("run.h5")});
+    REQUIRE(dump.exit_code == 0);
+    const nlohmann::json objects = nlohmann::json::parse(dump.out).at("objects");
+    CHECK_FALSE(objects.contains("/activations/blocks.1.mlp.hook_router_logits"));  // the dense layer
+    for (const char* layer : {"0", "2"}) {
+        const auto& ds = objects.at(std::string("/activations/blocks.") + layer + ".mlp.hook_router_logits");
+        CHECK(ds.at("shape") == nlohmann::json::array({1, T, 4}));
+        const torch::Tensor got = torch::tensor(ds.at("values").get<std::vector<double>>(), torch::kFloat64).view({T, 4});
+        CHECK(max_diff(got, nested(ref["router_logits"][layer])) < 1e-4);
+    }
+    // info shows the experts.
+    CommandResult info = cli({"info", dir, "--json"});
+    REQUIRE(info.exit_code == 0);
+    const nlohmann::json experts = nlohmann::json::parse(info.out).at("experts");
+    CHECK(experts.at("count") == 4);
+    CHECK(experts.at("per_token") == 2);
+    CHECK(experts.at("shared_expert") == 48);
+    CHECK(experts.at("dense_layers") == "1");
+
     // A dense model is refused with the reason.
     CommandResult dense = cli({"analyze", stories_bin(), "--prompt", "Once", "--analysis", "expert_routing", "--out",
                                tmp.file("d.h5")});

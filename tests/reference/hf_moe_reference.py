@@ -30,20 +30,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hf_reference import flags, load_dir, rnd, write_checkpoint  # noqa: E402
-from hf_decoder_reference import default_inv_freq, rms, rope  # noqa: E402
+from hf_decoder_reference import D, H, K, L, M, V, default_inv_freq, rms, rope  # noqa: E402
+from hf_decoder_reference import base_config as decoder_config  # noqa: E402
 
 torch.set_grad_enabled(False)
 
-D, L, H, K, M, V = 64, 3, 4, 2, 96, 512
-
 
 def base_config(model_type, **kw):
-    c = {"model_type": model_type, "hidden_size": D, "num_hidden_layers": L, "num_attention_heads": H,
-         "num_key_value_heads": K, "intermediate_size": M, "vocab_size": V, "max_position_embeddings": 128,
-         "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": False, "bos_token_id": 1,
-         "eos_token_id": 2, "hidden_act": "silu"}
-    c.update(kw)
-    return c
+    return decoder_config(model_type, hidden_act="silu", **kw)
 
 
 VARIANTS = {

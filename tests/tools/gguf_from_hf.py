@@ -10,9 +10,12 @@ sparse), qwen3_moe, olmoe.
 The GGUF encoding is gguf_writer.py's (written from the GGUF specification); the checkpoint is
 read by hf_reference.py's safetensors reader. Independent of headscope's C++ code.
 
-Usage: gguf_from_hf.py HF_DIR OUT.gguf [--type f32|q8_0]
-  --type q8_0 quantises every 2-D weight matrix of the layers (norms, biases, the embedding and
-  the unembedding stay f32), as llama.cpp's q8_0 conversion quantises matrices.
+Usage: gguf_from_hf.py HF_DIR OUT.gguf [--type f32|q8_0] [--roundtrip-hf DIR]
+  --type q8_0 quantises every weight matrix of the layers whose rows are whole 32-value blocks
+  (norms, biases, the embedding, the unembedding and the MoE routers stay f32, as llama.cpp keeps
+  ffn_gate_inp unquantised).
+  --roundtrip-hf DIR also writes an HF checkpoint holding exactly the values the quantised file
+  stores (each quantised matrix dequantised by numpy from its blocks), the ground truth for q8_0.
 """
 import argparse
 import json
@@ -27,7 +30,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import gguf_vocab_writer as vw  # noqa: E402
 import gguf_writer as gw  # noqa: E402
-from hf_reference import load_dir  # noqa: E402
+import torch  # noqa: E402
+from hf_reference import load_dir, write_checkpoint  # noqa: E402
 
 ARCH = {"qwen2": "qwen2", "qwen3": "qwen3", "gemma": "gemma", "gemma2": "gemma2", "gemma3_text": "gemma3",
         "phi3": "phi3", "olmo2": "olmo2", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe", "olmoe": "olmoe"}
@@ -81,6 +85,13 @@ def convert_tensors(t, c):
     return out
 
 
+def gguf_quantised(gguf_name, a, quant):
+    """The GGUF tensor is quantised iff the HF tensors it is made of are (stacked experts: all of them)."""
+    if not quant or not gguf_name.startswith("blk.") or a.shape[-1] % gw.QK != 0 or "ffn_gate_inp" in gguf_name:
+        return False
+    return a.ndim >= 2
+
+
 def metadata(c, tokens, types, merges):
     mt = c["model_type"]
     arch = ARCH[mt]
@@ -123,7 +134,25 @@ def metadata(c, tokens, types, merges):
     return kv
 
 
-def write(hf_dir, out_path, qtype):
+def quantised(hf_name, shape, qtype):
+    """Whether the q8_0 file stores this HF tensor quantised (its GGUF form has the same rows)."""
+    router = hf_name.endswith(("mlp.gate.weight", "block_sparse_moe.gate.weight", "shared_expert_gate.weight"))
+    return (qtype == "q8_0" and hf_name.startswith("model.layers.") and len(shape) == 2 and shape[-1] % gw.QK == 0
+            and not router)
+
+
+def roundtrip(t, qtype):
+    """Each tensor the file quantises replaced by the float32 values its blocks hold."""
+    out = {}
+    for name, v in t.items():
+        if quantised(name, list(v.shape), qtype):
+            raw = gw.encode_tensor(gw.GGML_Q8_0, v.numpy().astype(np.float32).reshape(-1))
+            v = torch.from_numpy(gw.dequantize(gw.GGML_Q8_0, raw).reshape(tuple(v.shape)).copy())
+        out[name] = v.to(torch.float64)
+    return out
+
+
+def write(hf_dir, out_path, qtype, roundtrip_dir=None):
     c = json.load(open(os.path.join(hf_dir, "config.json")))
     if c["model_type"] not in ARCH:
         sys.exit("gguf_from_hf: model_type %s is not converted" % c["model_type"])
@@ -132,7 +161,11 @@ def write(hf_dir, out_path, qtype):
                  % c["max_window_layers"])
     if c.get("mlp_only_layers"):
         sys.exit("gguf_from_hf: llama.cpp's MoE architectures have no dense layers (mlp_only_layers)")
-    tensors = convert_tensors(load_dir(hf_dir), c)
+    hf = roundtrip(load_dir(hf_dir), qtype)  # quantising the dequantised values again gives the same blocks
+    if roundtrip_dir:
+        write_checkpoint(roundtrip_dir, {n: v for n, v in hf.items()}, c, "F32", 1)
+    tensors = convert_tensors(hf, c)
+    quant = {n for n, v in hf.items() if quantised(n, list(v.shape), qtype)}
     tokens, types, merges, _ = vw.convert(os.path.join(hf_dir, "tokenizer.json"))
     n_vocab = tensors["token_embd.weight"].shape[0]
     for i in range(len(tokens), n_vocab):  # ids the tokenizer never produces
@@ -142,8 +175,7 @@ def write(hf_dir, out_path, qtype):
 
     entries = []
     for name, a in tensors.items():
-        quantise = qtype == "q8_0" and name.startswith("blk.") and a.ndim >= 2 and a.shape[-1] % gw.QK == 0
-        gtype = gw.GGML_Q8_0 if quantise else gw.GGML_F32
+        gtype = gw.GGML_Q8_0 if gguf_quantised(name, a, quant) else gw.GGML_F32
         entries.append((name, gtype, list(a.shape), gw.encode_tensor(gtype, a.reshape(-1))))
     enc = gw.Encoder(3)
     offsets, cursor = [], 0
@@ -171,8 +203,9 @@ def main():
     p.add_argument("hf_dir")
     p.add_argument("out")
     p.add_argument("--type", choices=("f32", "q8_0"), default="f32")
+    p.add_argument("--roundtrip-hf")
     a = p.parse_args()
-    write(a.hf_dir, a.out, a.type)
+    write(a.hf_dir, a.out, a.type, a.roundtrip_hf)
 
 
 if __name__ == "__main__":

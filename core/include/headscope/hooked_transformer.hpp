@@ -111,7 +111,7 @@ public:
     // Runs with the given hooks for this call only.
     at::Tensor run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks);
     // Runs and caches every activation whose name matches one of `filters` (names or globs;
-    // empty = everything except hook_result, which is only cached when named).
+    // empty = everything except hook_result and hook_expert_out, which are only cached when named).
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters = {});
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters,
                              const std::vector<NamedHook>& hooks);

@@ -96,8 +96,9 @@ std::string gguf_supported_architectures();
 GgufArchSettings gguf_arch_settings(const GgufFile& file);
 
 // The ModelConfig of a file read by gguf_arch_settings (every architecture but llama, which
-// gguf_model_config reads itself). Throws ConfigError naming the file for what the forward does
-// not support yet (yarn / longrope rotary scaling, rope_freqs factors, per-expert tensors).
+// gguf_model_config reads itself; it validates both). Throws ConfigError naming the file for what
+// the forward does not support yet (yarn / longrope rotary scaling, rope_freqs factors, per-expert
+// tensors).
 ModelConfig gguf_arch_model_config(const GgufFile& file, const GgufArchSettings& settings);
 
 // One tensor the architecture stores: its GGUF name, canonical name and row-major shape.

@@ -76,11 +76,6 @@ ModelConfig gguf_arch_model_config(const GgufFile& file, const GgufArchSettings&
     c.tied_embeddings = s.tied_embeddings;
     c.bos_token_id = s.bos_token_id;
     c.eos_token_id = s.eos_token_id;
-    try {
-        c.validate();
-    } catch (const ConfigError& e) {
-        throw ConfigError(file.path() + ": " + e.what());
-    }
     return c;
 }
 
