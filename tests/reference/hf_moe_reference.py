@@ -29,8 +29,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hf_reference import flags, load_dir, rnd, write_checkpoint  # noqa: E402
-from hf_decoder_reference import D, H, K, L, M, V, default_inv_freq, rms, rope  # noqa: E402
+from hf_reference import flags, load_dir, rnd  # noqa: E402
+from hf_decoder_reference import D, H, K, L, M, V, default_inv_freq, rms, rope, write_mode  # noqa: E402
 from hf_decoder_reference import base_config as decoder_config  # noqa: E402
 
 torch.set_grad_enabled(False)
@@ -213,23 +213,21 @@ def forward(t, c, ids):
     return x @ W_U.T, patterns, routing
 
 
+def poison_expert(t, a):
+    """--nan-expert L,E: expert E of layer L filled with NaN (the sparse-compute test)."""
+    if "nan_expert" in a:
+        l, e = a["nan_expert"].split(",")
+        for name in list(t):
+            if name.startswith("model.layers.%s." % l) and ".experts.%s." % e in name:
+                t[name] = torch.full_like(t[name], float("nan"))
+
+
 def main():
     mode = sys.argv[1]
     if mode == "variants":
         print("\n".join(VARIANTS))
     elif mode == "write":
-        variant, out = sys.argv[2], sys.argv[3]
-        a = flags(sys.argv[4:])
-        g = torch.Generator().manual_seed(int(a.get("seed", 0)))
-        t, c = make(variant, g)
-        if "drop" in a:  # a broken checkpoint for the error tests
-            del t[a["drop"]]
-        if "nan_expert" in a:  # "L,E": expert E of layer L poisoned with NaN (sparse-compute test)
-            l, e = a["nan_expert"].split(",")
-            for name in list(t):
-                if name.startswith("model.layers.%s." % l) and ".experts.%s." % e in name:
-                    t[name] = torch.full_like(t[name], float("nan"))
-        write_checkpoint(out, t, c, a.get("dtype", "F32"), int(a.get("shards", 1)))
+        write_mode(make, sys.argv[2:], poison_expert)
     elif mode == "logits":
         d, ids = sys.argv[2], json.loads(sys.argv[3])
         a = flags(sys.argv[4:])
