@@ -44,7 +44,8 @@ public:
                                "also compute each expert's share of the MLP output (runs hook_expert_out)"),
         };
     }
-    std::vector<std::string> hooks(const ModelConfig&, const ParamValues& params) const override {
+    std::vector<std::string> hooks(const ModelConfig& config, const ParamValues& params) const override {
+        if (config.moe.n_experts == 0) return {};  // run() says why
         std::vector<std::string> h{"blocks.*.mlp.hook_router_logits", "blocks.*.mlp.hook_expert_weights",
                                    "blocks.*.mlp.hook_expert_indices"};
         if (params.get_bool("output_share")) h.push_back("blocks.*.mlp.hook_expert_out");
@@ -54,26 +55,35 @@ public:
 };
 
 Result ExpertRouting::run(AnalysisContext& ctx) {
-    const int L = ctx.config().n_layers;
+    const ModelConfig& config = ctx.config();
+    // The sparse layers (Qwen-MoE may keep some MLPs dense: mlp_only_layers, decoder_sparse_step).
+    std::vector<int> moe_layers;
+    for (int l = 0; l < config.n_layers; ++l)
+        if (config.is_moe_layer(l)) moe_layers.push_back(l);
+    if (moe_layers.empty())
+        throw UsageError(fmt::format("expert_routing needs a mixture-of-experts model (mixtral, qwen2_moe, qwen3_moe, "
+                                     "olmoe); this {} model has no expert layers",
+                                     config.model_type));
+    const int L = static_cast<int>(moe_layers.size());
     const int max_tokens = static_cast<int>(ctx.params.get_int("top_tokens"));
     const bool want_output = ctx.params.get_bool("output_share");
     const size_t P = ctx.prompts.size();
     if (P == 0) throw UsageError("expert_routing needs at least one prompt");
 
-    // Routing of every layer over all prompts, positions concatenated prompt after prompt.
+    // Routing of every sparse layer over all prompts, positions concatenated prompt after prompt.
     std::vector<LayerRouting> layers(static_cast<size_t>(L));
     std::vector<std::pair<size_t, int64_t>> where;  // row -> (prompt, position)
     for (size_t i = 0; i < P; ++i) {
         ctx.step(static_cast<double>(i) / static_cast<double>(P), fmt::format("prompt {}/{}", i + 1, P));
         const CachedRun& run = ctx.clean_run(i);
-        for (int l = 0; l < L; ++l) {
+        for (int j = 0; j < L; ++j) {
+            const int l = moe_layers[static_cast<size_t>(j)];
             if (!run.cache.contains(router_logits_hook(l)))
-                throw UsageError(fmt::format("expert_routing needs a mixture-of-experts model: layer {} has no '{}'", l,
-                                             router_logits_hook(l)));
+                throw UsageError(fmt::format("expert_routing: layer {} has no '{}' in the run", l, router_logits_hook(l)));
             const torch::Tensor logits = run.cache.at(router_logits_hook(l))[0];    // [T, E]
             const torch::Tensor weights = run.cache.at(expert_weights_hook(l))[0];  // [T, k]
             const torch::Tensor indices = run.cache.at(expert_indices_hook(l))[0];  // [T, k]
-            LayerRouting& r = layers[static_cast<size_t>(l)];
+            LayerRouting& r = layers[static_cast<size_t>(j)];
             r.n_experts = static_cast<int>(logits.size(-1));
             r.top_k = static_cast<int>(weights.size(-1));
             auto append = [](auto& dst, auto src) { dst.insert(dst.end(), src.begin(), src.end()); };
@@ -83,7 +93,7 @@ Result ExpertRouting::run(AnalysisContext& ctx) {
             if (want_output)
                 append(r.expert_out_norms,
                        flat<float>(run.cache.at(expert_out_hook(l))[0].to(torch::kFloat32).norm(2, -1), torch::kFloat32));
-            if (l == 0)
+            if (j == 0)
                 for (int64_t t = 0; t < logits.size(0); ++t) where.emplace_back(i, t);
         }
     }
@@ -94,7 +104,7 @@ Result ExpertRouting::run(AnalysisContext& ctx) {
 
     Result result;
     std::vector<std::string> layer_labels, expert_labels;
-    for (int l = 0; l < L; ++l) layer_labels.push_back(fmt::format("L{}", l));
+    for (int l : moe_layers) layer_labels.push_back(fmt::format("L{}", l));
     for (int e = 0; e < E; ++e) expert_labels.push_back(fmt::format("E{}", e));
     auto per_expert = [&](std::string key, std::string title, std::string description,
                           std::vector<double> LayerStatistics::*field) {
@@ -154,7 +164,7 @@ Result ExpertRouting::run(AnalysisContext& ctx) {
             for (size_t j = 0; j < list.size(); ++j) {
                 const auto [prompt, pos] = where[static_cast<size_t>(list[j].position)];
                 const auto& texts = ctx.prompts[prompt].token_texts;
-                top.rows.push_back({int64_t{l}, int64_t{e}, static_cast<int64_t>(j), static_cast<int64_t>(prompt), pos,
+                top.rows.push_back({int64_t{moe_layers[static_cast<size_t>(l)]}, int64_t{e}, static_cast<int64_t>(j), static_cast<int64_t>(prompt), pos,
                                     static_cast<size_t>(pos) < texts.size() ? texts[static_cast<size_t>(pos)] : std::string(),
                                     static_cast<double>(list[j].weight)});
             }
@@ -164,7 +174,8 @@ Result ExpertRouting::run(AnalysisContext& ctx) {
     for (int l = 0; l < L; ++l) {
         const auto& f = stats[static_cast<size_t>(l)].frequency;
         const auto busiest = std::max_element(f.begin(), f.end()) - f.begin();
-        result.summary.push_back(fmt::format("L{}: busiest expert E{} ({:.0f}% of choices), router entropy {:.2f} nats", l,
+        result.summary.push_back(fmt::format("L{}: busiest expert E{} ({:.0f}% of choices), router entropy {:.2f} nats",
+                                             moe_layers[static_cast<size_t>(l)],
                                              busiest, 100 * f[static_cast<size_t>(busiest)],
                                              stats[static_cast<size_t>(l)].mean_entropy));
     }

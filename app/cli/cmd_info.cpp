@@ -72,6 +72,20 @@ void run_info(const InfoOptions& o) {
             per_layer += (l ? "," : "") + std::to_string(c.sliding_window[l]);
         j["sliding_window"] = per_layer;
     }
+    if (c.moe.n_experts > 0) {
+        nlohmann::ordered_json e;
+        e["count"] = c.moe.n_experts;
+        e["per_token"] = c.moe.top_k;
+        e["weights"] = c.moe.normalize_topk ? "softmax, top-k renormalised to 1" : "softmax over all experts, top-k kept as is";
+        e["d_expert"] = c.moe.d_expert;
+        if (c.moe.d_shared > 0) e["shared_expert"] = c.moe.d_shared;
+        if (!c.moe.dense_layers.empty()) {
+            std::string dense;
+            for (size_t i = 0; i < c.moe.dense_layers.size(); ++i) dense += (i ? "," : "") + std::to_string(c.moe.dense_layers[i]);
+            e["dense_layers"] = dense;
+        }
+        j["experts"] = e;
+    }
     j["activation"] = to_string(c.activation);
     j["gated_mlp"] = c.gated_mlp;
     j["parallel_residual"] = c.parallel_residual;

@@ -121,6 +121,10 @@ ModelSummary load_model_into(EngineState& state, const std::string& path, const 
                          ? fmt::format("rotary ({}, theta {:g})", to_string(c.rotary_style), c.rope_theta)
                          : std::string(to_string(c.positions)));
     add("Activation", fmt::format("{}{}", to_string(c.activation), c.gated_mlp ? " (gated)" : ""));
+    if (c.moe.n_experts > 0)
+        add("Experts", fmt::format("{} of {} per token, width {}{}{}", c.moe.top_k, c.moe.n_experts, c.moe.d_expert,
+                                   c.moe.d_shared > 0 ? fmt::format(", shared expert {}", c.moe.d_shared) : "",
+                                   c.moe.dense_layers.empty() ? "" : fmt::format(", {} dense layers", c.moe.dense_layers.size())));
     if (c.parallel_residual) add("Residual", "parallel");
     add("Tied embeddings", c.tied_embeddings ? "yes" : "no");
     add("Weights", m.model->weight_policy());

@@ -127,6 +127,48 @@ TEST_CASE("MoE MLP hooks: edited router logits change the routing, edited expert
     CHECK(max_abs_diff(ablated.out, first_only) < 1e-5);
 }
 
+TEST_CASE("MoE MLP hooks: edited expert indices reroute with the router's probabilities", "[moe]") {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(1);
+    const int64_t d = 8, f = 6, E = 5;
+    MoeMlpWeights w;
+    w.W_router = torch::randn({d, E});
+    w.W_gate = torch::randn({E, d, f});
+    w.W_in = torch::randn({E, d, f});
+    w.W_out = torch::randn({E, f, d});
+    const torch::Tensor x = torch::randn({1, 4, d});
+    auto expert = [&](int64_t e) {
+        return torch::matmul(torch::silu(torch::matmul(x, w.W_gate[e])) * torch::matmul(x, w.W_in[e]), w.W_out[e]);
+    };
+    const torch::Tensor p = torch::softmax(torch::matmul(x, w.W_router), -1);  // [1, T, E]
+    MoeMlpHooks reroute;  // every token to experts 4 and 0, whatever the router chose
+    reroute.expert_indices = [](const at::Tensor& idx) {
+        at::Tensor out = idx.clone();
+        out.select(-1, 0).fill_(4);
+        out.select(-1, 1).fill_(0);
+        return out;
+    };
+    for (bool normalize : {true, false}) {
+        MoeMlpOptions o;
+        o.top_k = 2;
+        o.normalize_topk = normalize;
+        const MoeMlpOutput r = moe_mlp_forward(x, w, o, reroute);
+        torch::Tensor w4 = p.select(-1, 4).unsqueeze(-1), w0 = p.select(-1, 0).unsqueeze(-1);
+        if (normalize) {
+            const torch::Tensor sum = w4 + w0;
+            w4 = w4 / sum;
+            w0 = w0 / sum;
+        }
+        CHECK((r.expert_indices.select(-1, 0) == 4).all().item<bool>());
+        CHECK(max_abs_diff(r.expert_weights.select(-1, 0).unsqueeze(-1), w4) < 1e-5);
+        CHECK(max_abs_diff(r.out, w4 * expert(4) + w0 * expert(0)) < 1e-4);
+    }
+    MoeMlpHooks outside;
+    outside.expert_indices = [](const at::Tensor& idx) { return torch::full_like(idx, 7); };
+    MoeMlpOptions o;
+    CHECK_THROWS_WITH(moe_mlp_forward(x, w, o, outside), Catch::Contains("expert 7") && Catch::Contains("0..4"));
+}
+
 TEST_CASE("MoE MLP refuses inconsistent shapes", "[moe]") {
     MoeMlpWeights w;
     w.W_router = torch::zeros({8, 4});

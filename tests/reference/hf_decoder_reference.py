@@ -302,18 +302,26 @@ def forward(t, c, ids):
     return logits, patterns
 
 
+def write_mode(make, argv, edit=None):
+    """write VARIANT OUT_DIR [--seed S] [--dtype T] [--shards N] [--drop TENSOR]; `edit(tensors, flags)`
+    may change the tensors before they are written."""
+    variant, out = argv[0], argv[1]
+    a = flags(argv[2:])
+    g = torch.Generator().manual_seed(int(a.get("seed", 0)))
+    t, c = make(variant, g)
+    if "drop" in a:  # a broken checkpoint for the error tests
+        del t[a["drop"]]
+    if edit:
+        edit(t, a)
+    write_checkpoint(out, t, c, a.get("dtype", "F32"), int(a.get("shards", 1)))
+
+
 def main():
     mode = sys.argv[1]
     if mode == "variants":
         print("\n".join(VARIANTS))
     elif mode == "write":
-        variant, out = sys.argv[2], sys.argv[3]
-        a = flags(sys.argv[4:])
-        g = torch.Generator().manual_seed(int(a.get("seed", 0)))
-        t, c = make(variant, g)
-        if "drop" in a:  # a broken checkpoint for the error tests
-            del t[a["drop"]]
-        write_checkpoint(out, t, c, a.get("dtype", "F32"), int(a.get("shards", 1)))
+        write_mode(make, sys.argv[2:])
     elif mode == "logits":
         d, ids = sys.argv[2], json.loads(sys.argv[3])
         a = flags(sys.argv[4:])

@@ -46,8 +46,15 @@ enum class HookSite : int {
     attn_k_normed,       // blocks.L.attn.hook_k_normed    [B, T, K, d_head]  k after k_norm, before rotary
     ln1_post_scale,      // blocks.L.ln1_post.hook_scale   [B, T, 1]  norm of the attention output (post/pre+post)
     ln2_post_scale,      // blocks.L.ln2_post.hook_scale   [B, T, 1]  norm of the MLP output (post/pre+post)
+    // per layer, mixture-of-experts MLPs only (E experts, k chosen per token); those layers have
+    // no hook_pre / hook_pre_linear / hook_post
+    mlp_router_logits,   // blocks.L.mlp.hook_router_logits  [B, T, E]  editing it changes the routing
+    mlp_expert_indices,  // blocks.L.mlp.hook_expert_indices [B, T, k]  int64, highest weight first
+    mlp_expert_weights,  // blocks.L.mlp.hook_expert_weights [B, T, k]  after top-k renormalisation
+    mlp_expert_out,      // blocks.L.mlp.hook_expert_out     [B, T, k, d_model] each chosen expert's
+                         //   output before weighting; computed only if hooked
 };
-inline constexpr int kHookSiteCount = static_cast<int>(HookSite::ln2_post_scale) + 1;
+inline constexpr int kHookSiteCount = static_cast<int>(HookSite::mlp_expert_out) + 1;
 
 bool is_layer_site(HookSite site);
 
@@ -64,7 +71,8 @@ std::optional<HookKey> parse_hook_name(std::string_view name);
 // TransformerLens-style shorthand: ("pattern", 3) -> "blocks.3.attn.hook_pattern";
 // accepts the short names embed, pos_embed, resid_pre, ln1_scale, q, k, v, rot_q, rot_k,
 // attn_scores, pattern, z, result, attn_out, resid_mid, ln2_scale, pre, pre_linear, post,
-// mlp_out, resid_post, ln_final_scale, q_normed, k_normed, ln1_post_scale, ln2_post_scale. Throws UsageError for an unknown short name.
+// mlp_out, resid_post, ln_final_scale, q_normed, k_normed, ln1_post_scale, ln2_post_scale,
+// router_logits, expert_indices, expert_weights, expert_out. Throws UsageError for an unknown short name.
 std::string hook_name(std::string_view short_name, int layer);
 
 // The hook points a model of this configuration has, in forward order.

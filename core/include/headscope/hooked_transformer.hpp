@@ -116,7 +116,7 @@ public:
     at::Tensor run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks,
                               const std::vector<int64_t>& logit_positions = {});
     // Runs and caches every activation whose name matches one of `filters` (names or globs;
-    // empty = everything except hook_result, which is only cached when named).
+    // empty = everything except hook_result and hook_expert_out, which are only cached when named).
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters = {});
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters,
                              const std::vector<NamedHook>& hooks);

@@ -45,6 +45,21 @@ struct RopeScaling {
     std::vector<double> short_factor, long_factor;  // longrope, rotary_dim / 2 each
 };
 
+// Sparse mixture-of-experts MLP (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE): a router picks top_k of
+// n_experts SwiGLU experts per token; their outputs are summed with the routing weights
+// (softmax over all experts, then top-k, renormalised to sum 1 when normalize_topk).
+// n_experts == 0: every MLP is dense.
+struct MoeSettings {
+    int n_experts = 0;
+    int top_k = 0;
+    bool normalize_topk = true;  // Mixtral: always; Qwen-MoE / OLMoE: config norm_topk_prob
+    int d_expert = 0;            // each expert's hidden width (moe_intermediate_size)
+    int d_shared = 0;            // Qwen2-MoE's sigmoid-gated shared expert width; 0 = none
+    // Layers with a dense MLP of width d_mlp instead (Qwen-MoE mlp_only_layers /
+    // decoder_sparse_step), ascending.
+    std::vector<int> dense_layers;
+};
+
 struct ModelConfig {
     Architecture architecture = Architecture::llama;
     std::string model_type = "llama";  // as the source names it: llama, mistral, qwen2, gpt2, gpt_neox
@@ -84,6 +99,8 @@ struct ModelConfig {
     // Empty, or 0 for a layer, means global causal attention there.
     std::vector<int> sliding_window;
 
+    MoeSettings moe;  // n_experts > 0: the MLP of every layer not in moe.dense_layers is sparse
+
     bool parallel_residual = false;  // NeoX: x + attn(ln1(x)) + mlp(ln2(x))
     bool gated_mlp = true;           // SwiGLU: down(act(gate(x)) * up(x))
     Activation activation = Activation::silu;
@@ -100,6 +117,8 @@ struct ModelConfig {
     int window(int layer) const {
         return layer >= 0 && layer < static_cast<int>(sliding_window.size()) ? sliding_window[static_cast<size_t>(layer)] : 0;
     }
+    // Whether layer l's MLP is the sparse mixture of experts.
+    bool is_moe_layer(int layer) const;
     double query_scale() const;  // attn_scale, or 1 / sqrt(d_head)
     bool pre_norms() const { return norm_placement != NormPlacement::post; }
     bool post_norms() const { return norm_placement != NormPlacement::pre; }

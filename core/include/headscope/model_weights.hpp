@@ -31,6 +31,16 @@ struct LayerWeights {
     at::Tensor ln2_post_w;  // [d_model]  norm of the MLP output
     at::Tensor q_norm_w;    // [d_head] per-head q/k norm, or [H * d_head] full-width
     at::Tensor k_norm_w;    // [d_head] per-head q/k norm, or [K * d_head] full-width
+    // Mixture-of-experts MLP layers (instead of W_gate / W_in / W_out): E experts of width f
+    // stacked, SwiGLU each; Qwen2-MoE adds a shared expert of width s behind a sigmoid gate.
+    at::Tensor W_router;         // [d_model, E]     router (gate) logits = x W_router
+    at::Tensor W_expert_gate;    // [E, d_model, f]
+    at::Tensor W_expert_in;      // [E, d_model, f]  (the "up" projection)
+    at::Tensor W_expert_out;     // [E, f, d_model]
+    at::Tensor W_shared_gate;    // [d_model, s]
+    at::Tensor W_shared_in;      // [d_model, s]
+    at::Tensor W_shared_out;     // [s, d_model]
+    at::Tensor w_shared_router;  // [d_model]  shared expert weight = sigmoid(x · w_shared_router)
 };
 
 // Every tensor of a layer, named once ("attn.W_Q" -> blocks.L.attn.W_Q). Validation,
@@ -42,14 +52,16 @@ struct LayerTensor {
 const std::vector<LayerTensor>& layer_tensors();
 
 // A layer weight kept as its file stores it because no tensor view can express it (GGUF q8_0 /
-// q4_0 blocks). `produce` returns it as float32 in the canonical layout and shape; it runs only
-// when its layer is materialized, so the model never holds more than one layer dequantized.
+// q4_0 blocks; experts stored one tensor each, stacked). `produce` returns it in the canonical
+// layout and shape (float32 when dequantised, else the stored dtype); it runs only when its layer
+// is materialized, so the model never holds more than one layer dequantized or stacked.
 struct DeferredWeight {
     int layer = 0;
     at::Tensor LayerWeights::*field = nullptr;
     std::vector<int64_t> shape;  // canonical shape
     int64_t stored_bytes = 0;    // bytes in the file
     std::function<at::Tensor()> produce;
+    bool quantized = true;  // false: only gathered (stacked experts), so residency may stay resident
 };
 
 struct ModelWeights {
@@ -74,6 +86,8 @@ LayerWeights resolve_layer(const ModelWeights& weights, int layer);
 // Bytes the weights take as stored (mapped views counted at their stored size, deferred ones at
 // their size in the file; tied W_U once).
 int64_t stored_weight_bytes(const ModelWeights& weights);
+// Whether any weight is stored quantised (deferred and dequantised per layer).
+bool holds_quantized(const ModelWeights& weights);
 // The largest layer's parameter count.
 int64_t largest_layer_parameters(const ModelWeights& weights);
 

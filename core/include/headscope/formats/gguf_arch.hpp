@@ -95,12 +95,20 @@ std::string gguf_supported_architectures();
 // unsupported architecture and FormatError naming the file, key or tensor and the problem.
 GgufArchSettings gguf_arch_settings(const GgufFile& file);
 
+// The ModelConfig of a file read by gguf_arch_settings (every architecture but llama, which
+// gguf_model_config reads itself; it validates both). Throws ConfigError naming the file for what
+// the forward does not support yet (yarn / longrope rotary scaling, rope_freqs factors, per-expert
+// tensors).
+ModelConfig gguf_arch_model_config(const GgufFile& file, const GgufArchSettings& settings);
+
 // One tensor the architecture stores: its GGUF name, canonical name and row-major shape.
 struct GgufTensorPlan {
     std::string gguf;       // "blk.3.attn_q.weight"
     std::string canonical;  // "blocks.3.attn.W_Q"
     std::vector<int64_t> shape;
     bool required = true;
+    int layer = -1;     // -1: a model-level tensor
+    std::string local;  // the canonical name within its layer ("attn.W_Q"); == canonical at model level
 };
 
 // Every tensor the settings call for, in file order (globals, then layer by layer).

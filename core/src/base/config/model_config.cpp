@@ -1,5 +1,6 @@
 #include "headscope/model_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -45,7 +46,22 @@ void ModelConfig::validate() const {
             fmt::format("sliding_window lists {} layers, the model has {}", sliding_window.size(), n_layers));
     for (int w : sliding_window) require(w >= 0, fmt::format("sliding window {} is negative", w));
     require(attn_softcap >= 0 && final_softcap >= 0, "soft caps must be >= 0");
+    if (moe.n_experts > 0) {
+        require(moe.top_k >= 1 && moe.top_k <= moe.n_experts,
+                fmt::format("experts per token ({}) must be in 1..{} (the expert count)", moe.top_k, moe.n_experts));
+        require(moe.d_expert > 0, fmt::format("the experts' width must be positive (got {})", moe.d_expert));
+        require(moe.d_shared >= 0, fmt::format("the shared expert's width must be >= 0 (got {})", moe.d_shared));
+        require(!attn_only && !parallel_residual && gated_mlp, "mixture-of-experts MLPs need a sequential gated MLP block");
+        for (int l : moe.dense_layers)
+            require(l >= 0 && l < n_layers, fmt::format("dense MLP layer {} is outside 0..{}", l, n_layers - 1));
+    }
+    require(moe.n_experts >= 0, fmt::format("the expert count must be >= 0 (got {})", moe.n_experts));
     require(embed_scale > 0, fmt::format("embed_scale must be positive (got {})", embed_scale));
+}
+
+bool ModelConfig::is_moe_layer(int layer) const {
+    if (moe.n_experts <= 0 || layer < 0 || layer >= n_layers) return false;
+    return std::find(moe.dense_layers.begin(), moe.dense_layers.end(), layer) == moe.dense_layers.end();
 }
 
 double ModelConfig::query_scale() const {

@@ -80,11 +80,13 @@ public:
             canonical = fmt::format("mlp.experts.{}.{}", expert, canonical.substr(canonical.rfind('.') + 1));
         }
         if (std::string(suffix) == "bias") canonical = bias_name(canonical);
+        const std::string local = canonical;
         if (n.per_layer) {
             gguf = fmt::format("blk.{}.{}", layer, gguf);
             canonical = fmt::format("blocks.{}.{}", layer, canonical);
         }
-        out_.push_back({fmt::format("{}.{}", gguf, suffix), std::move(canonical), std::move(shape), required});
+        out_.push_back({fmt::format("{}.{}", gguf, suffix), std::move(canonical), std::move(shape), required,
+                        n.per_layer ? layer : -1, local});
     }
 
 private:

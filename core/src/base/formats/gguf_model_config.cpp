@@ -5,6 +5,7 @@
 
 #include "formats/tensor_lookup.hpp"
 #include "headscope/error.hpp"
+#include "headscope/formats/gguf_arch.hpp"
 #include "headscope/formats/gguf_file.hpp"
 
 namespace headscope {
@@ -12,7 +13,6 @@ namespace headscope {
 namespace {
 constexpr const char* kArchitectureKey = "general.architecture";
 constexpr const char* kNameKey = "general.name";
-constexpr const char* kSupportedArchitectures = "llama";
 
 // llama.cpp's LLM_KV_* keys, for the "llama" architecture prefix.
 struct LlamaKeys {
@@ -95,16 +95,9 @@ int vocab_size(const GgufFile& file, const MetadataReader& meta, int d_model) {
     meta.fail(fmt::format("cannot tell the vocabulary size: no tensor '{}', no '{}' and no '{}'",
                           gguf_names::token_embd(), kKeys.vocab_size, kKeys.tokens));
 }
-}  // namespace
 
-ModelConfig gguf_model_config(const GgufFile& file) {
-    MetadataReader meta(file);
-    const auto arch = file.get_string(kArchitectureKey);
-    if (!arch) meta.fail(fmt::format("missing required metadata key '{}'", kArchitectureKey));
-    if (*arch != "llama")
-        throw ConfigError(fmt::format("{}: architecture '{}' ({}) is not supported; supported: {}",
-                                      file.path(), *arch, kArchitectureKey, kSupportedArchitectures));
-
+// The "llama" architecture (also Mistral), read from its llama.* keys.
+ModelConfig llama_config(const GgufFile& file, const MetadataReader& meta) {
     ModelConfig c;
     c.architecture = Architecture::llama;
     c.model_type = "llama";
@@ -152,7 +145,16 @@ ModelConfig gguf_model_config(const GgufFile& file) {
                               formats::shape_string(output->shape), c.d_vocab, c.d_model));
     c.bos_token_id = meta.token_id(kKeys.bos);
     c.eos_token_id = meta.token_id(kKeys.eos);
+    return c;
+}
 
+}  // namespace
+
+ModelConfig gguf_model_config(const GgufFile& file) {
+    MetadataReader meta(file);
+    const auto arch = file.get_string(kArchitectureKey);
+    if (!arch) meta.fail(fmt::format("missing required metadata key '{}'", kArchitectureKey));
+    ModelConfig c = *arch == "llama" ? llama_config(file, meta) : gguf_arch_model_config(file, gguf_arch_settings(file));
     try {
         c.validate();
     } catch (const ConfigError& e) {

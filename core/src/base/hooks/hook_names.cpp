@@ -46,6 +46,10 @@ constexpr std::array<SiteName, kHookSiteCount> kSiteNames{{
     {HookSite::attn_k_normed, "attn.hook_k_normed", "k_normed"},
     {HookSite::ln1_post_scale, "ln1_post.hook_scale", "ln1_post_scale"},
     {HookSite::ln2_post_scale, "ln2_post.hook_scale", "ln2_post_scale"},
+    {HookSite::mlp_router_logits, "mlp.hook_router_logits", "router_logits"},
+    {HookSite::mlp_expert_indices, "mlp.hook_expert_indices", "expert_indices"},
+    {HookSite::mlp_expert_weights, "mlp.hook_expert_weights", "expert_weights"},
+    {HookSite::mlp_expert_out, "mlp.hook_expert_out", "expert_out"},
 }};
 
 const SiteName& entry(HookSite site) { return kSiteNames[static_cast<size_t>(site)]; }
@@ -94,7 +98,8 @@ std::string hook_name(std::string_view short_name, int layer) {
                      "' (known: embed, pos_embed, resid_pre, ln1_scale, q, k, v, rot_q, rot_k, "
                      "attn_scores, pattern, z, result, attn_out, resid_mid, ln2_scale, pre, "
                      "pre_linear, post, mlp_out, resid_post, ln_final_scale, q_normed, k_normed, "
-                     "ln1_post_scale, ln2_post_scale)");
+                     "ln1_post_scale, ln2_post_scale, router_logits, expert_indices, expert_weights, "
+                     "expert_out)");
 }
 
 std::vector<HookKey> hook_points_of(const ModelConfig& c) {
@@ -132,9 +137,16 @@ std::vector<HookKey> hook_points_of(const ModelConfig& c) {
                 add(HookSite::ln2_scale);
                 add(HookSite::ln2_normalized);
             }
-            add(HookSite::mlp_pre);
-            if (c.gated_mlp) add(HookSite::mlp_pre_linear);
-            add(HookSite::mlp_post);
+            if (c.is_moe_layer(l)) {  // the sparse MLP component's sites
+                add(HookSite::mlp_router_logits);
+                add(HookSite::mlp_expert_indices);
+                add(HookSite::mlp_expert_weights);
+                add(HookSite::mlp_expert_out);
+            } else {
+                add(HookSite::mlp_pre);
+                if (c.gated_mlp) add(HookSite::mlp_pre_linear);
+                add(HookSite::mlp_post);
+            }
             if (c.post_norms()) add(HookSite::ln2_post_scale);
             add(HookSite::mlp_out);
         }

@@ -1,6 +1,7 @@
 // Hugging Face RMSNorm decoders (llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3, phi3,
-// olmo2): one tensor-name table per family in one style (llama.cpp's LLM_TENSOR_NAMES + tn()),
-// read into the canonical layout by one loader.
+// olmo2, and the mixture-of-experts mixtral, qwen2_moe, qwen3_moe, olmoe): one tensor-name table
+// per family in one style (llama.cpp's LLM_TENSOR_NAMES + tn()), read into the canonical layout
+// by one loader.
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,8 @@ enum class Tn {
     attn_norm, attn_q, attn_k, attn_v, attn_qkv, attn_output,  // per layer ("{L}" = layer)
     attn_q_norm, attn_k_norm, attn_post_norm,
     ffn_norm, ffn_gate, ffn_up, ffn_gate_up, ffn_down, ffn_post_norm,
+    ffn_gate_inp, ffn_gate_exp, ffn_up_exp, ffn_down_exp,  // mixture of experts ("{E}" = expert)
+    ffn_gate_shexp, ffn_up_shexp, ffn_down_shexp, ffn_gate_inp_shexp,  // Qwen2-MoE's shared expert
 };
 using NameTable = std::map<Tn, const char*>;
 
@@ -68,10 +71,36 @@ const NameTable kOlmo2{
     {Tn::ffn_down, "layers.{L}.mlp.down_proj"},
 };
 
+NameTable extended(NameTable base, const NameTable& more) {
+    for (const auto& [t, name] : more) base[t] = name;
+    return base;
+}
+// Mixtral: Llama attention; block_sparse_moe with experts w1 (gate), w2 (down), w3 (up).
+const NameTable kMixtral = extended(kLlama, {
+    {Tn::ffn_gate_inp, "layers.{L}.block_sparse_moe.gate"},
+    {Tn::ffn_gate_exp, "layers.{L}.block_sparse_moe.experts.{E}.w1"},
+    {Tn::ffn_down_exp, "layers.{L}.block_sparse_moe.experts.{E}.w2"},
+    {Tn::ffn_up_exp, "layers.{L}.block_sparse_moe.experts.{E}.w3"},
+});
+// Qwen2-MoE, Qwen3-MoE, OLMoE: mlp.gate router, mlp.experts.E.*_proj; Qwen2-MoE's shared expert.
+// Dense layers (mlp_only_layers) keep mlp.gate_proj / up_proj / down_proj.
+const NameTable kQwenMoe = extended(kLlama, {
+    {Tn::ffn_gate_inp, "layers.{L}.mlp.gate"},
+    {Tn::ffn_gate_exp, "layers.{L}.mlp.experts.{E}.gate_proj"},
+    {Tn::ffn_up_exp, "layers.{L}.mlp.experts.{E}.up_proj"},
+    {Tn::ffn_down_exp, "layers.{L}.mlp.experts.{E}.down_proj"},
+    {Tn::ffn_gate_shexp, "layers.{L}.mlp.shared_expert.gate_proj"},
+    {Tn::ffn_up_shexp, "layers.{L}.mlp.shared_expert.up_proj"},
+    {Tn::ffn_down_shexp, "layers.{L}.mlp.shared_expert.down_proj"},
+    {Tn::ffn_gate_inp_shexp, "layers.{L}.mlp.shared_expert_gate"},
+});
+
 const NameTable& names_of(const std::string& type) {
     if (type == "gemma2" || type == "gemma3_text" || type == "gemma3") return kGemma2;
     if (type == "phi3") return kPhi3;
     if (type == "olmo2") return kOlmo2;
+    if (type == "mixtral") return kMixtral;
+    if (type == "qwen2_moe" || type == "qwen3_moe" || type == "olmoe") return kQwenMoe;
     return kLlama;
 }
 
@@ -87,11 +116,12 @@ public:
         if (prefix_ == "language_model.model.") lm_head_ = "language_model.lm_head.weight";
     }
     bool has(Tn t) const { return table_.count(t) != 0; }
-    // tn(): the file's name of tensor t of layer l with suffix ("weight" / "bias").
-    std::string operator()(Tn t, const char* suffix, int layer = -1) const {
+    // tn(): the file's name of tensor t of layer l (and expert e) with suffix ("weight" / "bias").
+    std::string operator()(Tn t, const char* suffix, int layer = -1, int expert = -1) const {
         if (t == Tn::output) return lm_head_;
         std::string path = table_.at(t);
         if (auto at = path.find("{L}"); at != std::string::npos) path.replace(at, 3, std::to_string(layer));
+        if (auto at = path.find("{E}"); at != std::string::npos) path.replace(at, 3, std::to_string(expert));
         return prefix_ + path + "." + suffix;
     }
 
@@ -100,6 +130,36 @@ private:
     std::string prefix_ = "model.";
     std::string lm_head_ = "lm_head.weight";
 };
+
+// The router, the E experts (one tensor each in the file, stacked [E, ...] when the layer is
+// materialized) and Qwen2-MoE's shared expert of layer l.
+void load_moe_layer(LayerTensorLoader& load, const Names& tn, const ModelConfig& c, int l) {
+    const int64_t d = c.d_model, E = c.moe.n_experts, f = c.moe.d_expert, s = c.moe.d_shared;
+    auto transposed = [](const torch::Tensor& t) { return t.t(); };  // [out, in] -> [in, out]
+    if (!tn.has(Tn::ffn_gate_inp))
+        throw ConfigError(fmt::format("{} checkpoints have no mixture-of-experts tensor names", c.model_type));
+    const std::string router = tn(Tn::ffn_gate_inp, "weight", l);
+    if (const TensorInfo* info = load.source().find(router); info && info->shape.size() == 2 && info->shape[0] != E)
+        throw FormatError(load.source().path(),
+                          fmt::format("tensor '{}' routes to {} experts, but config.json says {} ({}); the expert "
+                                      "count of the file and the config disagree",
+                                      router, info->shape[0], E, c.model_type == "mixtral" ? "num_local_experts" : "num_experts"));
+    load.load(l, &LayerWeights::W_router, router, {E, d}, transposed);
+    auto experts = [&](at::Tensor LayerWeights::*field, Tn t, std::vector<int64_t> stored) {
+        std::vector<std::string> names;
+        for (int e = 0; e < E; ++e) names.push_back(tn(t, "weight", l, e));
+        load.load_stacked(l, field, names, stored, transposed);
+    };
+    experts(&LayerWeights::W_expert_gate, Tn::ffn_gate_exp, {f, d});
+    experts(&LayerWeights::W_expert_in, Tn::ffn_up_exp, {f, d});
+    experts(&LayerWeights::W_expert_out, Tn::ffn_down_exp, {d, f});
+    if (s == 0) return;
+    load.load(l, &LayerWeights::W_shared_gate, tn(Tn::ffn_gate_shexp, "weight", l), {s, d}, transposed);
+    load.load(l, &LayerWeights::W_shared_in, tn(Tn::ffn_up_shexp, "weight", l), {s, d}, transposed);
+    load.load(l, &LayerWeights::W_shared_out, tn(Tn::ffn_down_shexp, "weight", l), {d, s}, transposed);
+    load.load(l, &LayerWeights::w_shared_router, tn(Tn::ffn_gate_inp_shexp, "weight", l), {1, d},
+              [d](const torch::Tensor& t) { return t.view({d}); });
+}
 
 }  // namespace
 
@@ -163,6 +223,10 @@ ModelWeights load_hf_decoder_weights(const std::shared_ptr<const TensorSource>& 
         if (c.attn_only) continue;
         if (c.pre_norms()) norm(&LayerWeights::ln2_w, Tn::ffn_norm, d);
         if (c.post_norms()) norm(&LayerWeights::ln2_post_w, Tn::ffn_post_norm, d);
+        if (c.is_moe_layer(l)) {
+            load_moe_layer(load, tn, c, l);
+            continue;
+        }
         if (tn.has(Tn::ffn_gate_up)) {
             const std::string gu = tn(Tn::ffn_gate_up, "weight", l);
             load.load(l, &LayerWeights::W_gate, gu, {2 * m, d}, cols(0, m));

@@ -7,10 +7,12 @@
 #include <fmt/format.h>
 
 #include "headscope/error.hpp"
+#include "headscope/formats/gguf_arch.hpp"
 #include "headscope/formats/gguf_file.hpp"
 #include "headscope/formats/gguf_tokenizer.hpp"
 #include "headscope/formats/llama2c_file.hpp"
 #include "headscope/formats/safetensors_file.hpp"
+#include "loaders/gguf_decoder.hpp"
 #include "loaders/hf_model.hpp"
 #include "loaders/llama_family.hpp"
 #include "loaders/tensor_reader.hpp"
@@ -72,7 +74,10 @@ Prepared prepare(const std::string& path, ModelFormat format) {
         case ModelFormat::gguf: {
             auto file = std::make_shared<const GgufFile>(path);
             p.config = gguf_model_config(*file);
-            p.weights = load_llama_weights(file, p.config, gguf_llama_names());
+            if (file->get_string("general.architecture").value_or("") == "llama")
+                p.weights = load_llama_weights(file, p.config, gguf_llama_names());
+            else
+                p.weights = load_gguf_arch_weights(file, p.config, gguf_arch_settings(*file));
             p.source = file;
             break;
         }
@@ -153,7 +158,7 @@ ModelDescription describe_model(const std::string& path) {
     d.stored_bytes = stored_weight_bytes(p.weights);
     d.largest_layer_parameters = largest_layer_parameters(p.weights);
     d.storage_types = storage_types(*p.source);
-    d.quantized = !p.weights.deferred.empty();
+    d.quantized = holds_quantized(p.weights);
     d.config = std::move(p.config);
     return d;
 }

@@ -90,4 +90,26 @@ void LayerTensorLoader::load(int layer, at::Tensor LayerWeights::*field, const s
     weights_.deferred.push_back(std::move(d));
 }
 
+void LayerTensorLoader::load_stacked(int layer, at::Tensor LayerWeights::*field, const std::vector<std::string>& names,
+                                     const std::vector<int64_t>& stored_shape, const Layout& to_canonical) {
+    std::vector<TensorInfo> infos;
+    DeferredWeight d;
+    d.layer = layer;
+    d.field = field;
+    d.quantized = false;
+    for (const std::string& name : names) {
+        infos.push_back(checked(*source_, source_->find(name), name, stored_shape));
+        d.stored_bytes += static_cast<int64_t>(infos.back().nbytes);
+        d.quantized = d.quantized || is_quantized(infos.back().type);
+    }
+    d.shape = to_canonical(torch::empty(stored_shape, torch::TensorOptions().device(torch::kMeta))).sizes().vec();
+    d.shape.insert(d.shape.begin(), static_cast<int64_t>(names.size()));
+    d.produce = [source = source_, infos = std::move(infos), to_canonical] {
+        std::vector<torch::Tensor> parts;
+        for (const TensorInfo& info : infos) parts.push_back(to_canonical(read_info(*source, info)));
+        return torch::stack(parts);
+    };
+    weights_.deferred.push_back(std::move(d));
+}
+
 }  // namespace headscope

@@ -53,6 +53,11 @@ public:
     // Missing tensors throw FormatError unless `optional`.
     void load(int layer, at::Tensor LayerWeights::*field, const std::string& name,
               const std::vector<int64_t>& stored_shape, const Layout& to_canonical, bool optional = false);
+    // Tensors stored one per expert (`names[e]`, each `stored_shape`) as one [E, ...] weight: a
+    // DeferredWeight that stacks to_canonical(expert e) when its layer runs. Every name is checked
+    // now (FormatError naming the missing or mis-shaped tensor).
+    void load_stacked(int layer, at::Tensor LayerWeights::*field, const std::vector<std::string>& names,
+                      const std::vector<int64_t>& stored_shape, const Layout& to_canonical);
     const TensorSource& source() const { return *source_; }
 
 private:

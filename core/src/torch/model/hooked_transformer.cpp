@@ -8,6 +8,7 @@
 #include "headscope/hooked_transformer.hpp"
 #include "model/hooked_transformer_packed.hpp"
 #include "model/layer_compute.hpp"
+#include "model/moe_block.hpp"
 #include "model/rotary.hpp"
 
 namespace headscope {
@@ -35,7 +36,7 @@ void HookedTransformer::set_weights(ModelWeights weights) { adopt_weights(std::m
 void HookedTransformer::adopt_weights(ModelWeights weights) {
     validate_weights(config_, weights);
     upcast_matmuls_ = !fast_half_gemm(options_.dtype, options_.device, nullptr);
-    residency_ = choose_residency(options_.residency, headscope::parameter_count(weights), !weights.deferred.empty(),
+    residency_ = choose_residency(options_.residency, headscope::parameter_count(weights), holds_quantized(weights),
                                   options_.dtype);
     if (residency_ == WeightResidency::resident) {
         weights_ = convert_weights(weights, config_, options_.dtype, options_.device);
@@ -66,7 +67,7 @@ std::string HookedTransformer::weight_policy() const {
         return fmt::format("resident: all weights kept in {} on {} ({:.1f} MiB)", c10::toString(options_.dtype),
                            options_.device.str(), mib);
     return fmt::format("streamed: weights stay as stored ({:.1f} MiB{}); each layer is converted to {} on {} "
-                       "when it runs", mib, weights_.deferred.empty() ? "" : ", quantised layers dequantised per layer",
+                       "when it runs", mib, holds_quantized(weights_) ? ", quantised layers dequantised per layer" : "",
                        c10::toString(options_.dtype), options_.device.str());
 }
 
@@ -100,7 +101,9 @@ std::vector<at::Tensor> HookedTransformer::enable_training() {
     const bool tied = weights_.W_U.defined() && weights_.W_U.data_ptr() == weights_.W_E.data_ptr();
     for_each_weight(weights_, [&](const std::string& name, at::Tensor& t) {
         if (!t.defined() || (tied && name == "W_U")) return;
-        t = t.detach().requires_grad_(true);
+        // Leaves in the canonical layout, contiguous (an optimizer or an edit by flat index sees
+        // [heads, d_model, d_head] as written, not the stored matrix it is a view of).
+        t = t.detach().contiguous().requires_grad_(true);
         params.push_back(t);
     });
     if (tied) weights_.W_U = weights_.W_E.t();
@@ -170,7 +173,8 @@ CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std:
     };
     if (filters.empty()) {
         for (const auto& p : hooks_->points())
-            if (p.key.site != HookSite::attn_result) scope.add(add_hook(p.name, record));
+            if (p.key.site != HookSite::attn_result && p.key.site != HookSite::mlp_expert_out)
+                scope.add(add_hook(p.name, record));
     } else {
         for (const auto& f : filters) scope.add(add_hook(f, record));
     }
@@ -210,20 +214,25 @@ torch::Tensor soft_cap(const torch::Tensor& x, double cap) { return torch::tanh(
 }  // namespace
 
 at::Tensor HookedTransformer::mlp(int l, const LayerCompute& L, const at::Tensor& x) {
-    const int64_t B = x.size(0), T = x.size(1), m = config_.d_mlp;
-    torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor up = gemm(xf, L.W_up, L.b_up).view({B, T, -1});
-    torch::Tensor post;
-    if (config_.gated_mlp) {
-        torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, gemm(xf, L.W_gate, L.b_gate).view({B, T, -1}));
-        torch::Tensor lin = hooks_->apply(HookSite::mlp_pre_linear, l, up);
-        post = activate(config_.activation, pre) * lin;
+    torch::Tensor out;
+    if (L.W_router.defined()) {
+        out = sparse_mlp(*hooks_, config_, l, L, x);  // mixture of experts, with its own hook points
     } else {
-        post = activate(config_.activation, hooks_->apply(HookSite::mlp_pre, l, up));
+        const int64_t B = x.size(0), T = x.size(1), m = config_.d_mlp;
+        torch::Tensor xf = x.reshape({B * T, -1});
+        torch::Tensor up = gemm(xf, L.W_up, L.b_up).view({B, T, -1});
+        torch::Tensor post;
+        if (config_.gated_mlp) {
+            torch::Tensor pre = hooks_->apply(HookSite::mlp_pre, l, gemm(xf, L.W_gate, L.b_gate).view({B, T, -1}));
+            torch::Tensor lin = hooks_->apply(HookSite::mlp_pre_linear, l, up);
+            post = activate(config_.activation, pre) * lin;
+        } else {
+            post = activate(config_.activation, hooks_->apply(HookSite::mlp_pre, l, up));
+        }
+        post = hooks_->apply(HookSite::mlp_post, l, post);
+        torch::Tensor pf = post.reshape({B * T, m});
+        out = gemm(pf, L.W_out, L.b_out).view({B, T, -1});
     }
-    post = hooks_->apply(HookSite::mlp_post, l, post);
-    torch::Tensor pf = post.reshape({B * T, m});
-    torch::Tensor out = gemm(pf, L.W_out, L.b_out).view({B, T, -1});
     if (config_.post_norms()) out = post_norm(out, L.ln2_post_w, HookSite::ln2_post_scale, l);
     return hooks_->apply(HookSite::mlp_out, l, out);
 }

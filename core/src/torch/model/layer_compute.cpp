@@ -59,13 +59,25 @@ LayerCompute pack_layer(const LayerWeights& L, const ModelConfig& c, const Compu
     if (!c.attn_only) {
         out.ln2_w = dense(L.ln2_w, ty.device, ty.dtype);
         out.ln2_b = dense(L.ln2_b, ty.device, ty.dtype);
-        if (c.gated_mlp) {
-            out.W_gate = gemm_matrix(L.W_gate, ty.device, ty.gemm_dtype);
-            out.b_gate = dense(L.b_gate, ty.device, ty.gemm_dtype);
+        if (L.W_router.defined()) {  // mixture of experts
+            for (auto [to, from] : {std::pair{&LayerCompute::W_router, &LayerWeights::W_router},
+                                    {&LayerCompute::W_expert_gate, &LayerWeights::W_expert_gate},
+                                    {&LayerCompute::W_expert_in, &LayerWeights::W_expert_in},
+                                    {&LayerCompute::W_expert_out, &LayerWeights::W_expert_out},
+                                    {&LayerCompute::W_shared_gate, &LayerWeights::W_shared_gate},
+                                    {&LayerCompute::W_shared_in, &LayerWeights::W_shared_in},
+                                    {&LayerCompute::W_shared_out, &LayerWeights::W_shared_out},
+                                    {&LayerCompute::w_shared_router, &LayerWeights::w_shared_router}})
+                out.*to = dense(L.*from, ty.device, ty.gemm_dtype);
+        } else {
+            if (c.gated_mlp) {
+                out.W_gate = gemm_matrix(L.W_gate, ty.device, ty.gemm_dtype);
+                out.b_gate = dense(L.b_gate, ty.device, ty.gemm_dtype);
+            }
+            out.W_up = gemm_matrix(L.W_in, ty.device, ty.gemm_dtype);
+            out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
+            out.W_out = gemm_matrix(L.W_out, ty.device, ty.gemm_dtype);
         }
-        out.W_up = gemm_matrix(L.W_in, ty.device, ty.gemm_dtype);
-        out.b_up = dense(L.b_in, ty.device, ty.gemm_dtype);
-        out.W_out = gemm_matrix(L.W_out, ty.device, ty.gemm_dtype);
         out.b_out = dense(L.b_out, ty.device, ty.gemm_dtype);
         out.ln2_post_w = dense(L.ln2_post_w, ty.device, ty.dtype);
     }

@@ -32,6 +32,11 @@ struct LayerCompute {
     at::Tensor q_norm_w, k_norm_w;  // [d_head] per head, or [H * d_head] / [K * d_head] full width
     at::Tensor ln1_post_w;          // [d_model] attention output norm (post / pre+post placement)
     at::Tensor ln2_post_w;          // [d_model] MLP output norm
+    // Mixture-of-experts layers (W_up / W_out undefined there), GEMM dtype; see LayerWeights.
+    at::Tensor W_router;                                   // [d_model, E]
+    at::Tensor W_expert_gate, W_expert_in, W_expert_out;   // [E, d_model, f] x2, [E, f, d_model]
+    at::Tensor W_shared_gate, W_shared_in, W_shared_out;   // [d_model, s] x2, [s, d_model]
+    at::Tensor w_shared_router;                            // [d_model]
 };
 
 struct ComputeTypes {

@@ -22,23 +22,35 @@ const std::vector<LayerTensor>& layer_tensors() {
         {"mlp.W_in", &LayerWeights::W_in},        {"mlp.b_in", &LayerWeights::b_in},
         {"mlp.W_out", &LayerWeights::W_out},      {"mlp.b_out", &LayerWeights::b_out},
         {"ln2_post.w", &LayerWeights::ln2_post_w},
+        {"mlp.W_router", &LayerWeights::W_router},
+        {"mlp.experts.W_gate", &LayerWeights::W_expert_gate},
+        {"mlp.experts.W_in", &LayerWeights::W_expert_in},
+        {"mlp.experts.W_out", &LayerWeights::W_expert_out},
+        {"mlp.shared.W_gate", &LayerWeights::W_shared_gate},
+        {"mlp.shared.W_in", &LayerWeights::W_shared_in},
+        {"mlp.shared.W_out", &LayerWeights::W_shared_out},
+        {"mlp.shared.W_router", &LayerWeights::w_shared_router},
     };
     return table;
 }
 
 namespace {
 
+// Every tensor slot with its layer (-1: model level) and its name within the layer, in a fixed order.
 template <class W, class T, class F>
 void visit(W& w, F&& f) {
-    f(std::string("W_E"), static_cast<T&>(w.W_E));
-    f(std::string("W_pos"), static_cast<T&>(w.W_pos));
+    f(-1, "W_E", static_cast<T&>(w.W_E));
+    f(-1, "W_pos", static_cast<T&>(w.W_pos));
     for (size_t l = 0; l < w.layers.size(); ++l)
-        for (const LayerTensor& t : layer_tensors())
-            f(fmt::format("blocks.{}.{}", l, t.name), static_cast<T&>(w.layers[l].*t.member));
-    f(std::string("ln_final.w"), static_cast<T&>(w.ln_final_w));
-    f(std::string("ln_final.b"), static_cast<T&>(w.ln_final_b));
-    f(std::string("W_U"), static_cast<T&>(w.W_U));
-    f(std::string("b_U"), static_cast<T&>(w.b_U));
+        for (const LayerTensor& t : layer_tensors()) f(static_cast<int>(l), t.name, static_cast<T&>(w.layers[l].*t.member));
+    f(-1, "ln_final.w", static_cast<T&>(w.ln_final_w));
+    f(-1, "ln_final.b", static_cast<T&>(w.ln_final_b));
+    f(-1, "W_U", static_cast<T&>(w.W_U));
+    f(-1, "b_U", static_cast<T&>(w.b_U));
+}
+
+std::string full_name(int layer, const char* local) {
+    return layer < 0 ? std::string(local) : fmt::format("blocks.{}.{}", layer, local);
 }
 
 enum class Presence { required, optional, absent };
@@ -48,14 +60,14 @@ struct Expectation {
     const char* why_absent = "the model has no such weight";
 };
 
-// What the configuration says about one canonical tensor.
-Expectation expected(const ModelConfig& c, const std::string& name) {
+// What the configuration says about one canonical tensor (`layer` -1 for model-level names).
+Expectation expected(const ModelConfig& c, int layer, const std::string& name) {
     const int64_t d = c.d_model, H = c.n_heads, K = c.n_kv_heads, dh = c.d_head, m = c.d_mlp, V = c.d_vocab;
     const bool ln = c.norm == NormKind::layer, mlp = !c.attn_only;
     auto req = [](std::vector<int64_t> s) { return Expectation{Presence::required, std::move(s)}; };
     auto opt = [](std::vector<int64_t> s) { return Expectation{Presence::optional, std::move(s)}; };
     auto none = [](const char* why) { return Expectation{Presence::absent, {}, why}; };
-    const std::string n = name.rfind("blocks.", 0) == 0 ? name.substr(name.find('.', 7) + 1) : name;
+    const std::string& n = name;
     if (n == "W_E") return req({V, d});
     if (n == "W_pos") return c.positions == PositionKind::learned ? req({c.n_ctx, d}) : none("the model has no learned positions");
     if (n == "ln_final.w") return c.final_norm ? req({d}) : none("the model has no final norm");
@@ -79,6 +91,20 @@ Expectation expected(const ModelConfig& c, const std::string& name) {
     if (!mlp) return none("the model is attention-only");
     if (n == "ln2.w") return c.pre_norms() ? req({d}) : none("the model normalises after the MLP, not before");
     if (n == "ln2_post.w") return c.post_norms() ? req({d}) : none("the model has no post-MLP output norm");
+    const bool moe = c.is_moe_layer(layer);
+    if (n.rfind("mlp.experts.", 0) == 0 || n.rfind("mlp.shared.", 0) == 0 || n == "mlp.W_router") {
+        if (!moe) return none("the layer's MLP is dense, not a mixture of experts");
+        const int64_t E = c.moe.n_experts, f = c.moe.d_expert, s = c.moe.d_shared;
+        if (n == "mlp.W_router") return req({d, E});
+        if (n == "mlp.experts.W_gate" || n == "mlp.experts.W_in") return req({E, d, f});
+        if (n == "mlp.experts.W_out") return req({E, f, d});
+        if (s == 0) return none("the model has no shared expert");
+        if (n == "mlp.shared.W_gate" || n == "mlp.shared.W_in") return req({d, s});
+        if (n == "mlp.shared.W_out") return req({s, d});
+        if (n == "mlp.shared.W_router") return req({d});
+        return none("headscope does not know this weight");
+    }
+    if (moe && n.rfind("mlp.", 0) == 0) return none("the layer's MLP is a mixture of experts (its weights are mlp.experts.*)");
     if (n == "mlp.W_in") return req({d, m});
     if (n == "mlp.b_in" || n == "mlp.b_gate") return n == "mlp.b_gate" && !c.gated_mlp ? none("the MLP is not gated") : opt({m});
     if (n == "mlp.W_gate") return c.gated_mlp ? req({d, m}) : none("the MLP is not gated");
@@ -94,10 +120,11 @@ bool tied(const ModelWeights& w) {
 }  // namespace
 
 void for_each_weight(ModelWeights& w, const std::function<void(const std::string&, at::Tensor&)>& f) {
-    visit<ModelWeights, at::Tensor>(w, f);
+    visit<ModelWeights, at::Tensor>(w, [&](int layer, const char* local, at::Tensor& t) { f(full_name(layer, local), t); });
 }
 void for_each_weight(const ModelWeights& w, const std::function<void(const std::string&, const at::Tensor&)>& f) {
-    visit<const ModelWeights, const at::Tensor>(w, f);
+    visit<const ModelWeights, const at::Tensor>(
+        w, [&](int layer, const char* local, const at::Tensor& t) { f(full_name(layer, local), t); });
 }
 
 // Deferred fields stand in as shape-only (meta) tensors, so one check covers both kinds.
@@ -116,8 +143,10 @@ void validate_weights(const ModelConfig& c, const ModelWeights& weights) {
     const ModelWeights w = weights.deferred.empty() ? weights : with_placeholders(weights);
     if (static_cast<int>(w.layers.size()) != c.n_layers)
         throw ConfigError(fmt::format("weights hold {} layers, the configuration says {}", w.layers.size(), c.n_layers));
-    for_each_weight(w, [&](const std::string& name, const at::Tensor& t) {
-        const Expectation e = expected(c, name);
+    // The layer is known structurally (never parsed back out of the name).
+    visit<const ModelWeights, const at::Tensor>(w, [&](int layer, const char* local, const at::Tensor& t) {
+        const std::string name = full_name(layer, local);
+        const Expectation e = expected(c, layer, local);
         if (e.presence == Presence::absent) {
             if (t.defined()) throw ConfigError(fmt::format("weight {} is present but {}", name, e.why_absent));
             return;
@@ -150,6 +179,12 @@ int64_t stored_weight_bytes(const ModelWeights& w) {
     if (tied(w)) n -= w.W_U.numel() * static_cast<int64_t>(w.W_U.element_size());
     for (const DeferredWeight& d : w.deferred) n += d.stored_bytes;
     return n;
+}
+
+bool holds_quantized(const ModelWeights& w) {
+    for (const DeferredWeight& d : w.deferred)
+        if (d.quantized) return true;
+    return false;
 }
 
 int64_t largest_layer_parameters(const ModelWeights& w) {

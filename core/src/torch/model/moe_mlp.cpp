@@ -65,6 +65,16 @@ MoeMlpOutput moe_mlp_forward(const at::Tensor& x, const MoeMlpWeights& w, const 
     if (hooks.router_logits) r.router_logits = hooks.router_logits(r.router_logits);
     const at::Tensor probs = torch::softmax(r.router_logits.reshape({N, E}).to(torch::kFloat32), -1);
     auto [top_p, top_i] = probs.topk(k, -1, /*largest=*/true, /*sorted=*/true);  // [N, k]
+    if (hooks.expert_indices) {
+        const at::Tensor chosen = hooks.expert_indices(top_i.reshape({B, T, k}));
+        require(chosen.numel() == N * k && !chosen.is_floating_point(),
+                "a hook_expert_indices replacement must hold integer expert indices of shape [B, T, k]");
+        top_i = chosen.to(torch::kLong).reshape({N, k}).to(probs.device());
+        const int64_t lo = top_i.min().item<int64_t>(), hi = top_i.max().item<int64_t>();
+        require(lo >= 0 && hi < E, "a hook_expert_indices replacement names expert " + std::to_string(lo < 0 ? lo : hi) +
+                                       ", outside 0.." + std::to_string(E - 1));
+        top_p = probs.gather(1, top_i);
+    }
     if (options.normalize_topk) top_p = top_p / top_p.sum(-1, /*keepdim=*/true);
     r.expert_weights = top_p.to(x.scalar_type()).reshape({B, T, k});
     if (hooks.expert_weights) r.expert_weights = hooks.expert_weights(r.expert_weights);

@@ -42,6 +42,9 @@ struct MoeMlpOptions {
 // the one to use from then on, so a hook that edits router logits changes the routing.
 struct MoeMlpHooks {
     std::function<at::Tensor(const at::Tensor&)> router_logits;   // [B, T, E]
+    // [B, T, k] int64. A replacement reroutes: each token goes to the experts it names, weighted
+    // by the router's probabilities of those experts (renormalised when normalize_topk).
+    std::function<at::Tensor(const at::Tensor&)> expert_indices;
     std::function<at::Tensor(const at::Tensor&)> expert_weights;  // [B, T, k] (after normalisation)
     // [B, T, k, d_model]: the output of each chosen expert (slot j is expert_indices[..., j]),
     // before weighting. Only computed when this is set or want_expert_out is true.

@@ -25,6 +25,7 @@ void check_plain_llama(const ModelConfig& c, const ModelWeights& w) {
     if (c.positions != PositionKind::rotary || c.rotary_dim != c.d_head) refuse("positions are not full rotary");
     if (c.rotary_style != RotaryStyle::half) refuse("rotary style is not half (HF layout)");
     if (!c.gated_mlp || c.activation != Activation::silu || c.attn_only || c.d_mlp <= 0) refuse("MLP is not gated SiLU");
+    if (c.moe.n_experts > 0) refuse("its MLPs are mixtures of experts");
     if (c.parallel_residual || !c.final_norm) refuse("residual layout differs");
     if (c.norm_placement != NormPlacement::pre || c.qk_norm != QkNorm::none) refuse("norms are not pre-norms only");
     if (c.norm_weight_offset != 0 || c.embed_scale != 1.0 || c.attn_scale > 0 || c.attn_softcap > 0 ||

@@ -1,6 +1,6 @@
 // Missing keys take the defaults of the transformers configuration class of that model_type
 // (LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, GemmaConfig, Gemma2Config,
-// Gemma3TextConfig, Phi3Config, Olmo2Config), so a config.json saved without defaults reads as
+// Gemma3TextConfig, Phi3Config, Olmo2Config, MixtralConfig, Qwen2MoeConfig, Qwen3MoeConfig, OlmoeConfig), so a config.json saved without defaults reads as
 // transformers reads it.
 #include "formats/hf/decoder_config.hpp"
 
@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "formats/hf/moe_config.hpp"
 #include "formats/hf/rope_config.hpp"
 
 namespace headscope::hf_cfg {
@@ -30,7 +31,8 @@ struct FamilyDefaults {
     const char* act;
 };
 
-constexpr const char* kTypes = "llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, gemma3, phi3, olmo2";
+constexpr const char* kTypes =
+    "llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, gemma3, phi3, olmo2, mixtral, qwen2_moe, qwen3_moe, olmoe";
 
 const FamilyDefaults kFamilies[] = {
     {"llama", 32000, 4096, 11008, 32, 32, std::nullopt, std::nullopt, 2048, 1e-6, 10000.0, false, 1, 2, "silu"},
@@ -42,6 +44,11 @@ const FamilyDefaults kFamilies[] = {
     {"gemma3_text", 262208, 2304, 9216, 26, 8, 4, 256, 131072, 1e-6, 1000000.0, true, 2, 1, "gelu_pytorch_tanh"},
     {"phi3", 32064, 3072, 8192, 32, 32, std::nullopt, std::nullopt, 4096, 1e-5, 10000.0, false, 1, 32000, "silu"},
     {"olmo2", 50304, 4096, 11008, 32, 32, std::nullopt, std::nullopt, 2048, 1e-5, 10000.0, false, -1, 50279, "silu"},
+    // Mixture-of-experts decoders (their MoE keys: moe_config.cpp).
+    {"mixtral", 32000, 4096, 14336, 32, 32, 8, std::nullopt, 4096 * 32, 1e-5, 1000000.0, false, 1, 2, "silu"},
+    {"qwen2_moe", 151936, 2048, 5632, 24, 16, 16, std::nullopt, 32768, 1e-6, 10000.0, false, -1, -1, "silu"},
+    {"qwen3_moe", 151936, 2048, 6144, 24, 32, 4, std::nullopt, 32768, 1e-6, 10000.0, false, -1, -1, "silu"},
+    {"olmoe", 50304, 2048, 2048, 16, 16, std::nullopt, std::nullopt, 4096, 1e-5, 10000.0, false, -1, 50279, "silu"},
 };
 
 const FamilyDefaults* find_family(const std::string& type) {
@@ -73,12 +80,17 @@ std::optional<std::vector<int>> from_layer_types(const ConfigFields& f, int n_la
 // The window of every layer (empty: all global), as each family's attention reads its config.
 std::vector<int> layer_windows(const ConfigFields& f, const std::string& type, int n_layers) {
     auto all = [&](std::optional<int> w) { return w ? std::vector<int>(static_cast<size_t>(n_layers), *w) : std::vector<int>{}; };
-    if (type == "mistral" || type == "phi3") {
-        // Mistral: absent -> 4096, null -> full attention. Phi-3: default None.
+    if (type == "mistral" || type == "phi3" || type == "mixtral") {
+        // Mistral: absent -> 4096, null -> full attention. Phi-3, Mixtral: default None.
         std::optional<int> w = type == "mistral" && !f.present("sliding_window") ? std::optional<int>(4096)
                                                                                  : f.optional_integer("sliding_window");
         if (auto lt = from_layer_types(f, n_layers, w.value_or(0)); lt && w) return *lt;
         return all(w);
+    }
+    if (type == "qwen2_moe" || type == "qwen3_moe") {
+        if (f.boolean("use_sliding_window", false))
+            f.fail("use_sliding_window", fmt::format("is true; sliding-window attention is not supported for {} yet", type));
+        return {};
     }
     if (type == "qwen2" || type == "qwen3") {
         if (!f.boolean("use_sliding_window", false)) return {};
@@ -190,7 +202,12 @@ ModelConfig decoder_config(const ConfigFields& f, const std::string& type) {
         c.qk_norm = QkNorm::per_head;
         c.rope_local_theta = f.positive_number("rope_local_base_freq", 10000.0);
     }
-    if (type == "qwen3") c.qk_norm = QkNorm::per_head;
+    if (type == "qwen3" || type == "qwen3_moe") c.qk_norm = QkNorm::per_head;
+    if (type == "olmoe") {
+        c.qk_norm = QkNorm::full_width;  // q_norm over H * d_head, k_norm over K * d_head; pre-norm block
+        if (f.has("clip_qkv")) f.fail("clip_qkv", "is set; clamping q/k/v (OLMoE clip_qkv) is not supported yet");
+    }
+    if (is_moe_type(type)) c.moe = moe_settings(f, type, c.n_layers, c.d_mlp);
     if (type == "olmo2") {
         c.norm_placement = NormPlacement::post;
         c.qk_norm = QkNorm::full_width;

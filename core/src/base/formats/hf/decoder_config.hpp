@@ -1,5 +1,6 @@
 // config.json -> ModelConfig for the RMSNorm decoder families: llama, mistral, qwen2, qwen3,
-// gemma, gemma2, gemma3_text (and gemma3's text_config), phi3, olmo2. Internal.
+// gemma, gemma2, gemma3_text (and gemma3's text_config), phi3, olmo2, and the mixture-of-experts
+// decoders mixtral, qwen2_moe, qwen3_moe, olmoe. Internal.
 #pragma once
 
 #include <string>
