@@ -1,4 +1,5 @@
 // headscope info MODEL [--json]
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -49,7 +50,11 @@ void run_info(const InfoOptions& o) {
         if (r.kind != RopeScalingKind::none) {
             nlohmann::ordered_json rs;
             rs["type"] = to_string(r.kind);
-            if (r.kind != RopeScalingKind::longrope) rs["factor"] = r.factor;
+            if (r.kind != RopeScalingKind::longrope && r.kind != RopeScalingKind::freq_factors) rs["factor"] = r.factor;
+            if (!r.freq_factors.empty()) {  // one divisor per frequency: their range and count
+                const auto [lo, hi] = std::minmax_element(r.freq_factors.begin(), r.freq_factors.end());
+                rs["factors"] = {{"min", *lo}, {"max", *hi}, {"count", r.freq_factors.size()}};
+            }
             if (r.original_context > 0) rs["original_context"] = r.original_context;
             if (r.attention_factor != 1.0) rs["attention_factor"] = r.attention_factor;
             if (c.rope_local_theta > 0) rs["applies_to"] = "global layers";

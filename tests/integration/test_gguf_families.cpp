@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <regex>
 
 #include "headscope/error.hpp"
@@ -26,6 +27,14 @@ struct Family {
 
 const Family kFamilies[] = {
     {"hf_decoder_reference.py", "gemma", "gemma"},
+    {"hf_decoder_reference.py", "gemma2-gguf", "gemma2"},
+    {"hf_decoder_reference.py", "gemma3-gguf", "gemma3"},
+    {"hf_decoder_reference.py", "qwen2-full", "qwen2"},
+    {"hf_decoder_reference.py", "qwen3-full", "qwen3"},
+    {"hf_decoder_reference.py", "phi3-plain", "phi3"},
+    {"hf_decoder_reference.py", "phi3", "phi3"},  // longrope factors as tensors, a sliding window
+    {"hf_decoder_reference.py", "llama31-gguf", "llama"},  // llama3 scaling as rope_freqs.weight
+    {"hf_moe_reference.py", "mixtral", "llama"},
     {"hf_decoder_reference.py", "olmo2", "olmo2"},
     {"hf_moe_reference.py", "qwen3_moe", "qwen3moe"},
     {"hf_moe_reference.py", "olmoe", "olmoe"},
@@ -84,13 +93,15 @@ TEST_CASE("GGUF files of every family give their HF checkpoint's logits", "[gguf
             CHECK(g.model->config().moe.n_experts == h.model->config().moe.n_experts);
             CHECK(hook_points_of(g.model->config()).size() == hook_points_of(h.model->config()).size());
             const torch::Tensor ref = logits_of(h);
-            CHECK((logits_of(g) - ref).abs().max().item<double>() < 1e-5);
+            const double scale = ref.abs().max().item<double>();
+            // float32 compute: a few ulps of the largest logit (Mixtral's reach 1.3e-5 at |logit| 10).
+            CHECK((logits_of(g) - ref).abs().max().item<double>() < std::max(1e-5, 3e-6 * scale));
 
             // q8_0: every weight matrix of the layers quantised (the router stays f32, as llama.cpp
             // keeps ffn_gate_inp). Round-to-nearest on 127 levels of each 32-value block's max errs by
-            // at most amax / 254 (0.4%) per weight; the logits pass 3 layers x (attention + MLP), about
-            // 8 quantised products on the longest path, so for the dense families their error stays
-            // below 8 x 0.4% ~ 3% of the logits' scale. In the MoE families the routing weights are a
+            // at most amax / 254 (0.4%) per weight; the logits pass 3-6 layers x (attention + MLP),
+            // 8-16 quantised products on the longest path, so for the dense families their error
+            // stays below ~16 x 0.4% ~ 6% of the logits' scale (measured 0.5-4.8%). In the MoE families the routing weights are a
             // softmax of router logits whose input carries the error of every earlier layer, and a
             // token's MLP output moves with them by whole experts' shares: measured 3.5-6.3% here
             // before the first changed expert choice, so they get 10%. (Mis-scaled or misordered blocks give
@@ -110,9 +121,8 @@ TEST_CASE("GGUF files of every family give their HF checkpoint's logits", "[gguf
             INFO("expert choices agree on the first " << kept << " of " << T << " positions");
             CHECK(kept >= T / 2);
             const torch::Tensor diff = (q_logits - ref).abs().narrow(0, 0, kept);
-            const double scale = ref.abs().max().item<double>();
             INFO("q8_0 max |diff| " << diff.max().item<double>() << " of logits up to " << scale);
-            const double bound = h.model->config().moe.n_experts > 0 ? 0.10 : 0.03;
+            const double bound = h.model->config().moe.n_experts > 0 ? 0.10 : 0.06;
             CHECK(diff.max().item<double>() < bound * scale);
             CHECK(diff.max().item<double>() > 0);  // quantised for real
         }

@@ -68,6 +68,23 @@ VARIANTS = {
                         rope_scaling={"type": "longrope", "short_factor": [1.0, 1.5, 2.0, 3.0],
                                       "long_factor": [1.0, 2.5, 5.0, 9.0]}),
     "olmo2": base_config("olmo2", rms_norm_eps=1e-5),
+    # As llama.cpp's converters can express them (the GGUF tests): qwen2/qwen3 without the layer-
+    # dependent window, phi3 without longrope factors, gemma2/3 with the q scale llama.cpp derives
+    # (1/sqrt(head_dim) below 27B) and gemma3 with its fixed 5-local-1-global layer pattern.
+    "llama31-gguf": base_config("llama", rope_theta=500000.0,
+                                rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                              "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
+    "gemma2-gguf": base_config("gemma2", head_dim=16, hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True,
+                               query_pre_attn_scalar=16, sliding_window=4, attn_logit_softcapping=1.5,
+                               final_logit_softcapping=4.0),
+    "gemma3-gguf": base_config("gemma3_text", num_hidden_layers=6, head_dim=16, hidden_activation="gelu_pytorch_tanh",
+                               tie_word_embeddings=True, query_pre_attn_scalar=16, sliding_window=4,
+                               sliding_window_pattern=6, rope_theta=1000000.0, rope_local_base_freq=10000.0,
+                               rope_scaling={"rope_type": "linear", "factor": 2.0},
+                               attn_logit_softcapping=None, final_logit_softcapping=None),
+    "qwen2-full": base_config("qwen2", tie_word_embeddings=True),
+    "qwen3-full": base_config("qwen3", head_dim=24),
+    "phi3-plain": base_config("phi3", partial_rotary_factor=0.5),
 }
 
 
@@ -80,7 +97,7 @@ def make(variant, g):
     mt, dh = c["model_type"], head_dim(c)
     t = {"model.embed_tokens.weight": rnd(g, V, D, scale=0.3)}
     norm = (lambda n: rnd(g, n, scale=0.3)) if mt.startswith("gemma") else (lambda n: 1 + rnd(g, n, scale=0.3))
-    for l in range(L):
+    for l in range(c["num_hidden_layers"]):
         p = "model.layers.%d." % l
         if mt != "olmo2":
             t[p + "input_layernorm.weight"] = norm(D)

@@ -4,8 +4,10 @@ as tests/reference writes them) to GGUF the way llama.cpp's convert_hf_to_gguf.p
 out: llama.cpp's architecture names and {arch}.* metadata keys, tensor names (token_embd,
 blk.N.attn_q, post_attention_norm, ffn_gate_exps, ...), experts stacked into [E, out, in] tensors,
 Gemma norm weights stored with the 1 of (1 + w) added, and the byte-level tokenizer as a "gpt2"
-vocabulary. Families: qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, olmo2, qwen2_moe (all layers
-sparse), qwen3_moe, olmoe.
+vocabulary. Families: llama (q/k rows permuted for llama.cpp's adjacent-pair rotation, llama3
+rotary scaling stored as rope_freqs.weight), mixtral (arch llama with experts), qwen2, qwen3, gemma,
+gemma2, gemma3_text, phi3 (longrope factors as rope_factors_long/short tensors), olmo2, qwen2_moe
+(all layers sparse), qwen3_moe, olmoe.
 
 The GGUF encoding is gguf_writer.py's (written from the GGUF specification); the checkpoint is
 read by hf_reference.py's safetensors reader. Independent of headscope's C++ code.
@@ -19,6 +21,7 @@ Usage: gguf_from_hf.py HF_DIR OUT.gguf [--type f32|q8_0] [--roundtrip-hf DIR]
 """
 import argparse
 import json
+import math
 import os
 import struct
 import sys
@@ -33,7 +36,7 @@ import gguf_writer as gw  # noqa: E402
 import torch  # noqa: E402
 from hf_reference import load_dir, write_checkpoint  # noqa: E402
 
-ARCH = {"qwen2": "qwen2", "qwen3": "qwen3", "gemma": "gemma", "gemma2": "gemma2", "gemma3_text": "gemma3",
+ARCH = {"llama": "llama", "mixtral": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma": "gemma", "gemma2": "gemma2", "gemma3_text": "gemma3",
         "phi3": "phi3", "olmo2": "olmo2", "qwen2_moe": "qwen2moe", "qwen3_moe": "qwen3moe", "olmoe": "olmoe"}
 # HF layer tensor (after "model.layers.N.") -> llama.cpp name (after "blk.N."); the norms that
 # differ between families are resolved in layer_name().
@@ -45,7 +48,35 @@ LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_att
          "mlp.gate_up_proj": "ffn_up", "mlp.gate": "ffn_gate_inp",
          "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",
          "mlp.shared_expert.down_proj": "ffn_down_shexp", "mlp.shared_expert_gate": "ffn_gate_inp_shexp"}
-EXPERTS = {"gate_proj": "ffn_gate_exps", "up_proj": "ffn_up_exps", "down_proj": "ffn_down_exps"}
+EXPERTS = {"gate_proj": "ffn_gate_exps", "up_proj": "ffn_up_exps", "down_proj": "ffn_down_exps",
+           "w1": "ffn_gate_exps", "w3": "ffn_up_exps", "w2": "ffn_down_exps"}  # the latter: Mixtral's
+LAYER["block_sparse_moe.gate"] = "ffn_gate_inp"
+
+
+def permute_rows(a, n_head):
+    """llama.cpp's q/k row order for the llama architecture: within each head, the rotary halves
+    (x_i, x_{i+d/2}) become adjacent pairs (x_2i, x_2i+1)."""
+    rows = a.shape[0]
+    return a.reshape(n_head, 2, rows // n_head // 2, *a.shape[1:]).swapaxes(1, 2).reshape(a.shape)
+
+
+def rope_freqs(c):
+    """llama.cpp's converter's rope_freqs.weight for llama3 scaling: one divisor per frequency."""
+    r = c["rope_scaling"]
+    dh = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
+    base, factor = c.get("rope_theta", 10000.0), r["factor"]
+    low, high, old = r.get("low_freq_factor", 1.0), r.get("high_freq_factor", 4.0), r["original_max_position_embeddings"]
+    out = []
+    for i in range(0, dh, 2):
+        wavelen = 2 * np.pi * base ** (i / dh)
+        if wavelen < old / high:
+            out.append(1.0)
+        elif wavelen > old / low:
+            out.append(factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
 
 
 def layer_name(mt, rest):
@@ -79,9 +110,19 @@ def convert_tensors(t, c):
             g = layer_name(mt, base)
             if g == "ffn_gate_inp_shexp":
                 a = a.reshape(-1)  # [1, d] -> [d]
+            if ARCH[mt] == "llama" and g in ("attn_q", "attn_k"):
+                assert suffix == "weight", name
+                a = permute_rows(a, c["num_attention_heads"] if g == "attn_q" else c["num_key_value_heads"])
             out["blk.%s.%s.%s" % (layer, g, suffix)] = a
     for (layer, g), by_e in experts.items():
         out["blk.%s.%s.weight" % (layer, g)] = np.stack([by_e[e] for e in sorted(by_e)])
+    rs = c.get("rope_scaling") or {}
+    kind = rs.get("rope_type") or rs.get("type")
+    if kind == "llama3":
+        out["rope_freqs.weight"] = rope_freqs(c)
+    elif kind == "longrope":
+        out["rope_factors_long.weight"] = np.array(rs["long_factor"], dtype=np.float32)
+        out["rope_factors_short.weight"] = np.array(rs["short_factor"], dtype=np.float32)
     return out
 
 
@@ -112,11 +153,26 @@ def metadata(c, tokens, types, merges):
     add("attention.layer_norm_rms_epsilon", gw.F32, c["rms_norm_eps"])
     add("rope.freq_base", gw.F32, c.get("rope_theta", 10000.0))
     add("rope.dimension_count", gw.U32, int(dh * c.get("partial_rotary_factor", 1.0)))
-    if c.get("sliding_window") and (mt.startswith("gemma") or c.get("use_sliding_window")):
+    if c.get("sliding_window") and (mt.startswith("gemma") or mt == "phi3" or c.get("use_sliding_window")):
         add("attention.sliding_window", gw.U32, c["sliding_window"])
+    rs = c.get("rope_scaling") or {}
+    kind = rs.get("rope_type") or rs.get("type")
+    if kind == "linear":
+        add("rope.scaling.type", gw.STRING, "linear")
+        add("rope.scaling.factor", gw.F32, rs["factor"])
+    elif kind == "longrope":  # phi3: no type key; the factors are tensors (convert_tensors)
+        orig = c["original_max_position_embeddings"]
+        scale = c["max_position_embeddings"] / orig
+        add("rope.scaling.attn_factor", gw.F32, math.sqrt(1 + math.log(scale) / math.log(orig)) if scale > 1 else 1.0)
+        add("rope.scaling.original_context_length", gw.U32, orig)
+    elif kind not in (None, "llama3"):  # llama3: rope_freqs.weight (convert_tensors)
+        sys.exit("gguf_from_hf: rope scaling %s is not converted" % rs)
     for key in ("attn_logit_softcapping", "final_logit_softcapping"):
         if c.get(key):
             add(key, gw.F32, c[key])
+    if mt == "mixtral":  # llama.cpp's llama architecture always renormalises the top-k weights
+        add("expert_count", gw.U32, c["num_local_experts"])
+        add("expert_used_count", gw.U32, c["num_experts_per_tok"])
     if mt in ("qwen2_moe", "qwen3_moe", "olmoe"):
         add("expert_count", gw.U32, c["num_experts"])
         add("expert_used_count", gw.U32, c["num_experts_per_tok"])

@@ -118,7 +118,11 @@ GgufBuilder metadata(const Family& f, const std::map<std::string, uint32_t>& ext
     return b;
 }
 
-std::string write(const test::TempDir& tmp, GgufBuilder b, const Tensors& t) {
+// 1-D tensors with given values (rotary factors), written besides the zero-filled ones.
+using Vectors = std::vector<std::pair<std::string, std::vector<float>>>;
+
+std::string write(const test::TempDir& tmp, GgufBuilder b, const Tensors& t, const Vectors& vectors = {}) {
+    for (const auto& [name, values] : vectors) b.f32_tensor(name, {values.size()}, values);
     for (const auto& [name, shape] : t.list) {
         std::vector<uint64_t> ne(shape.rbegin(), shape.rend());
         int64_t n = 1;
@@ -338,4 +342,65 @@ TEST_CASE("GGUF arch: unknown architecture and missing keys", "[gguf][gguf_arch]
     b.kv_u32("qwen3.context_length", 64);
     CHECK_THROWS_WITH(settings_of(write(tmp, b, tensors_of(family("qwen3")))),
                       Catch::Contains("missing required metadata key 'qwen3.embedding_length'"));
+}
+
+TEST_CASE("GGUF rotary factor tensors: llama rope_freqs, phi3 longrope factors", "[gguf][gguf_arch][rope]") {
+    test::TempDir tmp;
+    auto config_of = [](const std::string& path) { return gguf_model_config(GgufFile(path)); };
+    const Family llama = family("llama");
+    SECTION("Llama-3.1's rope_freqs.weight divides each frequency") {
+        const auto c = config_of(write(tmp, metadata(llama), tensors_of(llama), {{"rope_freqs.weight", {1.f, 8.f}}}));
+        CHECK(c.rope_scaling.kind == RopeScalingKind::freq_factors);
+        CHECK(c.rope_scaling.freq_factors == std::vector<double>{1.0, 8.0});
+        const auto plain = config_of(write(tmp, metadata(llama), tensors_of(llama)));
+        CHECK(plain.rope_scaling.kind == RopeScalingKind::none);
+    }
+    SECTION("a rope_freqs.weight of the wrong length or with a zero is named") {
+        const std::string longer = write(tmp, metadata(llama), tensors_of(llama), {{"rope_freqs.weight", {1, 2, 3}}});
+        CHECK_THROWS_WITH(config_of(longer), Catch::Contains(longer) &&
+                                                 Catch::Contains("tensor 'rope_freqs.weight' has shape [3], expected [2]"));
+        const std::string zero = write(tmp, metadata(llama), tensors_of(llama), {{"rope_freqs.weight", {1, 0}}});
+        CHECK_THROWS_WITH(config_of(zero), Catch::Contains("tensor 'rope_freqs.weight' holds 0 at index 1"));
+    }
+    SECTION("llama rotary scaling: linear is read, yarn is refused by name") {
+        GgufBuilder linear = metadata(llama);
+        linear.kv_string("llama.rope.scaling.type", "linear").kv_f32("llama.rope.scaling.factor", 4.f);
+        const auto c = config_of(write(tmp, linear, tensors_of(llama)));
+        CHECK(c.rope_scaling.kind == RopeScalingKind::linear);
+        CHECK(c.rope_scaling.factor == 4.0);
+        GgufBuilder yarn = metadata(llama);
+        yarn.kv_string("llama.rope.scaling.type", "yarn");
+        CHECK_THROWS_WITH(config_of(write(tmp, yarn, tensors_of(llama))),
+                          Catch::Contains("rotary scaling 'yarn' (llama.rope.scaling.type) is not supported"));
+    }
+    SECTION("llama with experts is Mixtral, read by the architecture table") {
+        Family f = family("llama");
+        f.experts = true;
+        const std::string path =
+            write(tmp, metadata(f, {{"expert_count", kE}, {"expert_used_count", 2}}), tensors_of(f));
+        CHECK_FALSE(gguf_is_dense_llama(GgufFile(path)));
+        const auto c = config_of(path);
+        CHECK(c.model_type == "mixtral");
+        CHECK(c.moe.n_experts == kE);
+        CHECK(c.moe.top_k == 2);
+        CHECK(c.moe.normalize_topk);
+        CHECK(c.rotary_style == RotaryStyle::interleaved);
+        CHECK(gguf_is_dense_llama(GgufFile(write(tmp, metadata(llama), tensors_of(llama)))));
+    }
+    SECTION("phi3: longrope factors as tensors, with the original context and attention factor") {
+        Family f = family("phi3");
+        f.fused = true;
+        GgufBuilder b = metadata(f, {{"rope.scaling.original_context_length", 16}});
+        b.kv_f32("phi3.rope.scaling.attn_factor", 1.25f);
+        const Vectors factors{{"rope_factors_long.weight", {2.f, 5.f}}, {"rope_factors_short.weight", {1.f, 1.5f}}};
+        const auto c = config_of(write(tmp, b, tensors_of(f), factors));
+        CHECK(c.rope_scaling.kind == RopeScalingKind::longrope);
+        CHECK(c.rope_scaling.long_factor == std::vector<double>{2.0, 5.0});
+        CHECK(c.rope_scaling.short_factor == std::vector<double>{1.0, 1.5});
+        CHECK(c.rope_scaling.original_context == 16);
+        CHECK(c.rope_scaling.attention_factor == 1.25);
+        const std::string no_context = write(tmp, metadata(f), tensors_of(f), factors);
+        CHECK_THROWS_WITH(config_of(no_context),
+                          Catch::Contains("without 'phi3.rope.scaling.original_context_length'"));
+    }
 }

@@ -33,7 +33,9 @@ enum class NormPlacement { pre, post, sandwich };
 enum class QkNorm { none, per_head, full_width };
 
 // Rotary frequency scaling, as Hugging Face transformers' rope_scaling / rope_parameters.
-enum class RopeScalingKind { none, linear, dynamic, llama3, yarn, longrope };
+// freq_factors: each frequency divided by its own factor, stored with the model (GGUF rope_freqs.weight,
+// where llama.cpp's converter bakes Llama-3.1's llama3 scaling).
+enum class RopeScalingKind { none, linear, dynamic, llama3, yarn, longrope, freq_factors };
 struct RopeScaling {
     RopeScalingKind kind = RopeScalingKind::none;
     double factor = 1.0;
@@ -43,6 +45,7 @@ struct RopeScaling {
     bool truncate = true;                                  // yarn: floor/ceil the correction range
     double attention_factor = 1.0;  // yarn, longrope: multiplies cos and sin (resolved at parse)
     std::vector<double> short_factor, long_factor;  // longrope, rotary_dim / 2 each
+    std::vector<double> freq_factors;               // freq_factors, rotary_dim / 2
 };
 
 // Sparse mixture-of-experts MLP (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE): a router picks top_k of

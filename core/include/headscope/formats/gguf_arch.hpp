@@ -95,10 +95,9 @@ std::string gguf_supported_architectures();
 // unsupported architecture and FormatError naming the file, key or tensor and the problem.
 GgufArchSettings gguf_arch_settings(const GgufFile& file);
 
-// The ModelConfig of a file read by gguf_arch_settings (every architecture but llama, which
+// The ModelConfig of a file read by gguf_arch_settings (every architecture but dense llama, which
 // gguf_model_config reads itself; it validates both). Throws ConfigError naming the file for what
-// the forward does not support yet (yarn / longrope rotary scaling, rope_freqs factors, per-expert
-// tensors).
+// the forward does not support yet (yarn rotary scaling, per-expert tensors).
 ModelConfig gguf_arch_model_config(const GgufFile& file, const GgufArchSettings& settings);
 
 // One tensor the architecture stores: its GGUF name, canonical name and row-major shape.

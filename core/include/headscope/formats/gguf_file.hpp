@@ -51,10 +51,19 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// general.architecture == "llama" -> ModelConfig (rotary interleaved, as GGUF stores q/k).
-// Other architectures throw ConfigError naming the architecture and what is supported.
-// Missing required keys throw FormatError naming the key.
+// The file's ModelConfig: dense "llama" (also Mistral, Llama-3.x) is read here (rotary
+// interleaved, as GGUF stores q/k); every other architecture, and llama with experts (Mixtral),
+// by gguf_arch_settings. Unsupported architectures throw ConfigError naming the architecture and
+// what is supported; missing required keys throw FormatError naming the key.
 ModelConfig gguf_model_config(const GgufFile& file);
+
+// Whether the file is a dense llama-architecture model (read by the llama loader), as opposed to
+// one gguf_arch_settings reads.
+bool gguf_is_dense_llama(const GgufFile& file);
+
+// A rotary factor tensor (rope_freqs, rope_factors_long, rope_factors_short): n values, each
+// finite and positive. Throws FormatError naming the file, the tensor and the problem.
+std::vector<double> gguf_rope_factors(const GgufFile& file, const std::string& tensor, int n);
 
 // tokenizer.ggml.{tokens,scores,token_type,bos_token_id,eos_token_id,unknown_token_id}
 // for tokenizer.ggml.model == "llama". Throws FormatError when absent or inconsistent.

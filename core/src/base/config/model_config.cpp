@@ -39,7 +39,15 @@ void ModelConfig::validate() const {
                     fmt::format("longrope short_factor and long_factor need rotary_dim / 2 = {} entries (got {} and {})",
                                 rotary_dim / 2, r.short_factor.size(), r.long_factor.size()));
         }
-        if (r.kind != RopeScalingKind::none && r.kind != RopeScalingKind::longrope)
+        if (r.kind == RopeScalingKind::freq_factors) {
+            require(static_cast<int>(r.freq_factors.size()) == rotary_dim / 2,
+                    fmt::format("rotary freq_factors need rotary_dim / 2 = {} entries (got {})", rotary_dim / 2,
+                                r.freq_factors.size()));
+            for (double f : r.freq_factors)
+                require(std::isfinite(f) && f > 0, fmt::format("rotary freq factor {} is not a positive number", f));
+        }
+        if (r.kind != RopeScalingKind::none && r.kind != RopeScalingKind::longrope &&
+            r.kind != RopeScalingKind::freq_factors)
             require(r.factor > 0, fmt::format("rope scaling factor must be positive (got {})", r.factor));
     }
     require(sliding_window.empty() || static_cast<int>(sliding_window.size()) == n_layers,
@@ -92,6 +100,7 @@ const char* to_string(RopeScalingKind k) {
         case RopeScalingKind::llama3: return "llama3";
         case RopeScalingKind::yarn: return "yarn";
         case RopeScalingKind::longrope: return "longrope";
+        case RopeScalingKind::freq_factors: return "freq_factors";
     }
     return "?";
 }

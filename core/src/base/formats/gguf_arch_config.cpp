@@ -47,10 +47,25 @@ ModelConfig gguf_arch_model_config(const GgufFile& file, const GgufArchSettings&
     c.rope_theta = s.rope_theta;
     c.rotary_dim = s.rotary_dim;
     if (s.rope_theta_local) c.rope_local_theta = *s.rope_theta_local;
-    if (s.rope_freqs_tensor) refuse("rotary frequency factors (rope_freqs.weight)");
-    if (s.rope_scaling.type == "linear") {
+    const int n_freq = s.rotary_dim / 2;
+    if (s.rope_freqs_tensor && s.rope_scaling.type != "none")
+        refuse(fmt::format("rope_freqs.weight together with rotary scaling '{}'", s.rope_scaling.type));
+    if (s.rope_freqs_tensor) {  // llama.cpp's converters bake llama3 scaling into one divisor per frequency
+        c.rope_scaling.kind = RopeScalingKind::freq_factors;
+        c.rope_scaling.freq_factors = gguf_rope_factors(file, "rope_freqs.weight", n_freq);
+    } else if (s.rope_scaling.type == "linear") {
         c.rope_scaling.kind = RopeScalingKind::linear;
         c.rope_scaling.factor = s.rope_scaling.factor;
+    } else if (s.rope_scaling.type == "longrope") {  // phi3: the factors are tensors, chosen by prompt length
+        auto& r = c.rope_scaling;
+        r.kind = RopeScalingKind::longrope;
+        r.long_factor = gguf_rope_factors(file, "rope_factors_long.weight", n_freq);
+        r.short_factor = gguf_rope_factors(file, "rope_factors_short.weight", n_freq);
+        r.original_context = s.rope_scaling.original_context;
+        r.attention_factor = s.rope_scaling.attn_factor;
+        if (r.original_context <= 0)
+            throw FormatError(file.path(), fmt::format("longrope rotary factors without '{}.rope.scaling."
+                                                       "original_context_length'", s.architecture));
     } else if (s.rope_scaling.type != "none") {
         refuse(fmt::format("rope scaling '{}'", s.rope_scaling.type));
     }

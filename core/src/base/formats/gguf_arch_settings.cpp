@@ -158,6 +158,9 @@ void read_rope(const GgufFile& file, const Meta& m, const ArchRow& row, GgufArch
     if (type != "none" && type != "linear" && type != "yarn" && type != "longrope")
         m.fail(fmt::format("'{}' is '{}', expected none, linear, yarn or longrope", m.key("rope.scaling.type"), type));
     if (type == "none") s.rope_scaling.factor = 1.0;
+    // Phi-3 128k / Phi-3.5: llama.cpp's converter writes the longrope factors as tensors and no type.
+    if (type == "none" && file.find("rope_factors_long.weight") && file.find("rope_factors_short.weight"))
+        s.rope_scaling.type = "longrope";
     s.rope_freqs_tensor = file.find("rope_freqs.weight") != nullptr;
     if (row.swa_pattern == 6) s.rope_theta_local = kGemmaLocalRopeTheta;  // gemma3
 }

@@ -1,5 +1,6 @@
 // ModelConfig from a GGUF file's llama.* metadata (llama.cpp's key names) and tensor shapes.
 #include <climits>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -27,12 +28,17 @@ struct LlamaKeys {
     const char* rms_epsilon = "llama.attention.layer_norm_rms_epsilon";
     const char* rope_freq_base = "llama.rope.freq_base";
     const char* rope_dimension_count = "llama.rope.dimension_count";
+    const char* rope_scaling_type = "llama.rope.scaling.type";
+    const char* rope_scaling_factor = "llama.rope.scaling.factor";
+    const char* rope_scale_linear = "llama.rope.scale_linear";
+    const char* expert_count = "llama.expert_count";
     const char* vocab_size = "llama.vocab_size";
     const char* tokens = "tokenizer.ggml.tokens";
     const char* bos = "tokenizer.ggml.bos_token_id";
     const char* eos = "tokenizer.ggml.eos_token_id";
 };
 constexpr LlamaKeys kKeys;
+constexpr const char* kRopeFreqs = "rope_freqs.weight";
 
 class MetadataReader {
 public:
@@ -133,6 +139,27 @@ ModelConfig llama_config(const GgufFile& file, const MetadataReader& meta) {
     c.rotary_style = RotaryStyle::interleaved;  // GGUF llama stores q/k for adjacent-pair rotation
     c.rope_theta = meta.optional_positive_float(kKeys.rope_freq_base).value_or(10000.0);
     c.rotary_dim = meta.optional_int(kKeys.rope_dimension_count).value_or(c.d_head);
+    if (c.rotary_dim <= 0 || c.rotary_dim > c.d_head || c.rotary_dim % 2 != 0)
+        meta.fail(fmt::format("metadata key '{}' is {}, expected an even number up to the head size {}",
+                              kKeys.rope_dimension_count, c.rotary_dim, c.d_head));
+    // Llama-3.1+: llama.cpp's converter stores the llama3 scaling as one divisor per frequency.
+    if (file.find(kRopeFreqs)) {
+        c.rope_scaling.kind = RopeScalingKind::freq_factors;
+        c.rope_scaling.freq_factors = gguf_rope_factors(file, kRopeFreqs, c.rotary_dim / 2);
+    }
+    const std::string scaling = file.get_string(kKeys.rope_scaling_type).value_or("none");
+    const auto factor = meta.optional_positive_float(kKeys.rope_scaling_factor);
+    const auto linear = meta.optional_positive_float(kKeys.rope_scale_linear);  // the key before rope.scaling.*
+    if (scaling == "linear" || (scaling == "none" && linear && *linear != 1.0)) {
+        if (c.rope_scaling.kind != RopeScalingKind::none)
+            meta.fail(fmt::format("both linear rotary scaling ('{}') and the tensor '{}'", kKeys.rope_scaling_type,
+                                  kRopeFreqs));
+        c.rope_scaling.kind = RopeScalingKind::linear;
+        c.rope_scaling.factor = factor ? *factor : linear.value_or(1.0);
+    } else if (scaling != "none") {
+        throw ConfigError(fmt::format("{}: rotary scaling '{}' ({}) is not supported for llama GGUF files yet",
+                                      file.path(), scaling, kKeys.rope_scaling_type));
+    }
 
     c.gated_mlp = true;
     c.activation = Activation::silu;
@@ -150,11 +177,31 @@ ModelConfig llama_config(const GgufFile& file, const MetadataReader& meta) {
 
 }  // namespace
 
+bool gguf_is_dense_llama(const GgufFile& file) {
+    return file.get_string(kArchitectureKey).value_or("") == "llama" && file.get_int(kKeys.expert_count).value_or(0) == 0;
+}
+
+std::vector<double> gguf_rope_factors(const GgufFile& file, const std::string& tensor, int n) {
+    const TensorInfo* t = file.find(tensor);
+    if (!t) throw FormatError(file.path(), fmt::format("tensor '{}' is missing", tensor));
+    if (t->shape != std::vector<int64_t>{n})
+        throw FormatError(file.path(), fmt::format("tensor '{}' has shape {}, expected [{}] (rotary dimensions / 2)",
+                                                   tensor, formats::shape_string(t->shape), n));
+    std::vector<float> values(static_cast<size_t>(n));
+    file.read_f32(*t, values.data());
+    for (int i = 0; i < n; ++i)
+        if (!std::isfinite(values[static_cast<size_t>(i)]) || !(values[static_cast<size_t>(i)] > 0))
+            throw FormatError(file.path(), fmt::format("tensor '{}' holds {} at index {}, expected a positive factor",
+                                                       tensor, values[static_cast<size_t>(i)], i));
+    return {values.begin(), values.end()};
+}
+
 ModelConfig gguf_model_config(const GgufFile& file) {
     MetadataReader meta(file);
     const auto arch = file.get_string(kArchitectureKey);
     if (!arch) meta.fail(fmt::format("missing required metadata key '{}'", kArchitectureKey));
-    ModelConfig c = *arch == "llama" ? llama_config(file, meta) : gguf_arch_model_config(file, gguf_arch_settings(file));
+    ModelConfig c = gguf_is_dense_llama(file) ? llama_config(file, meta)
+                                              : gguf_arch_model_config(file, gguf_arch_settings(file));
     try {
         c.validate();
     } catch (const ConfigError& e) {

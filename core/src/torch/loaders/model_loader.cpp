@@ -74,7 +74,7 @@ Prepared prepare(const std::string& path, ModelFormat format) {
         case ModelFormat::gguf: {
             auto file = std::make_shared<const GgufFile>(path);
             p.config = gguf_model_config(*file);
-            if (file->get_string("general.architecture").value_or("") == "llama")
+            if (gguf_is_dense_llama(*file))
                 p.weights = load_llama_weights(file, p.config, gguf_llama_names());
             else
                 p.weights = load_gguf_arch_weights(file, p.config, gguf_arch_settings(*file));

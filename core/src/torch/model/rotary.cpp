@@ -73,6 +73,8 @@ at::Tensor rotary_inv_freq(const ModelConfig& c, bool local, int64_t seq_len) {
             const auto& ext = seq_len > r.original_context ? r.long_factor : r.short_factor;
             return base_inv_freq(c.rope_theta, dim) / torch::tensor(ext, torch::kFloat64);
         }
+        case RopeScalingKind::freq_factors:
+            return base_inv_freq(c.rope_theta, dim) / torch::tensor(r.freq_factors, torch::kFloat64);
     }
     return base_inv_freq(c.rope_theta, dim);
 }
