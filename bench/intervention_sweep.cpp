@@ -8,7 +8,8 @@
 //       which runs activation patching through HeadSweep); goal >= 20x; Spearman's rho printed.
 // Prints figures and ratios; asserts nothing about time.
 //
-// usage: bench_intervention_sweep [--prompts 32] [--threads N] [--peer on|off] [--plain on|off] [--patching on|off]
+// usage: bench_intervention_sweep [--prompts 32] [--threads N] [--peer on|off] [--plain on|off]
+//                                 [--patching on|off|attribution]
 #include <torch/torch.h>
 
 #include <chrono>
@@ -94,13 +95,16 @@ std::vector<TokenizedPrompt> ioi_prompts(const Tokenizer& tok, size_t count) {
 int main(int argc, char** argv) {
     size_t n_prompts = 32;
     int threads = 0;
-    bool peer = true, plain = true, patching = true;
+    bool peer = true, plain = true, patching = true, activation = true;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--prompts")) n_prompts = static_cast<size_t>(std::stoul(argv[i + 1]));
         else if (!std::strcmp(argv[i], "--threads")) threads = std::stoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--peer")) peer = std::strcmp(argv[i + 1], "off") != 0;
         else if (!std::strcmp(argv[i], "--plain")) plain = std::strcmp(argv[i + 1], "off") != 0;
-        else if (!std::strcmp(argv[i], "--patching")) patching = std::strcmp(argv[i + 1], "off") != 0;
+        else if (!std::strcmp(argv[i], "--patching")) {  // on, off, or attribution (that part alone, to profile)
+            patching = std::strcmp(argv[i + 1], "off") != 0;
+            activation = std::strcmp(argv[i + 1], "attribution") != 0;
+        }
     }
     if (threads > 0) torch::set_num_threads(threads);
     try {
@@ -135,48 +139,51 @@ int main(int argc, char** argv) {
         };
         const torch::Tensor clean = logit_diff(m.model->forward(tokens).select(1, -1));
 
-        // (1a) the sweep engine.
-        m.model->forward(tokens);  // warm-up
         auto t0 = std::chrono::steady_clock::now();
-        std::vector<double> swept(n_heads, 0.0);
-        HeadSweep sweep(*m.model, tokens);
-        sweep.run(heads, SweepEdit::zero(), [&](size_t first, const at::Tensor& logits) {
-            for (int64_t c = 0; c < logits.size(0); ++c)
-                swept[first + static_cast<size_t>(c)] = (logit_diff(logits[c].select(1, 0)) - clean).mean().item<double>();
-        });
-        const double t_sweep = seconds_since(t0);
-        fmt::print("\n(1) zero ablation of all {} heads\n", n_heads);
-        fmt::print("  headscope HeadSweep                       {:8.2f} s  ({} candidates per pass)\n", t_sweep,
-                   sweep.candidates_per_pass());
-
-        if (plain) {
+        if (activation) {
+            // (1a) the sweep engine.
+            m.model->forward(tokens);  // warm-up
             t0 = std::chrono::steady_clock::now();
-            double diff = 0;
-            for (size_t i = 0; i < n_heads; ++i) {
-                torch::Tensor logits = m.model->run_with_hooks(tokens, {zero_heads_hook(heads[i].layer, {heads[i].head})});
-                diff = std::max(diff, std::abs((logit_diff(logits.select(1, -1)) - clean).mean().item<double>() - swept[i]));
+            std::vector<double> swept(n_heads, 0.0);
+            HeadSweep sweep(*m.model, tokens);
+            sweep.run(heads, SweepEdit::zero(), [&](size_t first, const at::Tensor& logits) {
+                for (int64_t c = 0; c < logits.size(0); ++c)
+                    swept[first + static_cast<size_t>(c)] = (logit_diff(logits[c].select(1, 0)) - clean).mean().item<double>();
+            });
+            const double t_sweep = seconds_since(t0);
+            fmt::print("\n(1) zero ablation of all {} heads\n", n_heads);
+            fmt::print("  headscope HeadSweep                       {:8.2f} s  ({} candidates per pass)\n", t_sweep,
+                       sweep.candidates_per_pass());
+
+            if (plain) {
+                t0 = std::chrono::steady_clock::now();
+                double diff = 0;
+                for (size_t i = 0; i < n_heads; ++i) {
+                    torch::Tensor logits = m.model->run_with_hooks(tokens, {zero_heads_hook(heads[i].layer, {heads[i].head})});
+                    diff = std::max(diff, std::abs((logit_diff(logits.select(1, -1)) - clean).mean().item<double>() - swept[i]));
+                }
+                const double t_plain = seconds_since(t0);
+                fmt::print("  headscope one hooked forward per head     {:8.2f} s  ratio {:.2f}x  (max |effect diff| {:.2g})\n",
+                           t_plain, t_plain / t_sweep, diff);
             }
-            const double t_plain = seconds_since(t0);
-            fmt::print("  headscope one hooked forward per head     {:8.2f} s  ratio {:.2f}x  (max |effect diff| {:.2g})\n",
-                       t_plain, t_plain / t_sweep, diff);
-        }
-        if (peer) {
-            const std::string file = "/tmp/headscope-bench-sweep-prompts.json";
-            nlohmann::json j;
-            std::vector<std::vector<int64_t>> rows;
-            for (const auto& p : prompts) rows.emplace_back(p.ids.begin(), p.ids.end());
-            j["ids"] = rows;
-            j["answer"] = ans;
-            j["alternative"] = alt;
-            std::ofstream(file) << j.dump();
-            nlohmann::json out = nlohmann::json::parse(run_capture(python + " " + source + "/bench/python_sweep_peer.py " + dir + " " +
-                                                                   file + " " + std::to_string(torch::get_num_threads())));
-            const double t_peer = out["seconds"].get<double>();
-            double diff = 0;
-            for (size_t i = 0; i < n_heads; ++i) diff = std::max(diff, std::abs(out["effects"][i].get<double>() - swept[i]));
-            fmt::print("  PyTorch-Python, TransformerLens-style     {:8.2f} s  ratio {:.2f}x  (max |effect diff| {:.2g})\n",
-                       t_peer, t_peer / t_sweep, diff);
-            std::filesystem::remove(file);
+            if (peer) {
+                const std::string file = "/tmp/headscope-bench-sweep-prompts.json";
+                nlohmann::json j;
+                std::vector<std::vector<int64_t>> rows;
+                for (const auto& p : prompts) rows.emplace_back(p.ids.begin(), p.ids.end());
+                j["ids"] = rows;
+                j["answer"] = ans;
+                j["alternative"] = alt;
+                std::ofstream(file) << j.dump();
+                nlohmann::json out = nlohmann::json::parse(run_capture(python + " " + source + "/bench/python_sweep_peer.py " + dir + " " +
+                                                                       file + " " + std::to_string(torch::get_num_threads())));
+                const double t_peer = out["seconds"].get<double>();
+                double diff = 0;
+                for (size_t i = 0; i < n_heads; ++i) diff = std::max(diff, std::abs(out["effects"][i].get<double>() - swept[i]));
+                fmt::print("  PyTorch-Python, TransformerLens-style     {:8.2f} s  ratio {:.2f}x  (max |effect diff| {:.2g})\n",
+                           t_peer, t_peer / t_sweep, diff);
+                std::filesystem::remove(file);
+            }
         }
 
         if (patching) {
@@ -187,15 +194,22 @@ int main(int argc, char** argv) {
             Result attr = run_analysis(registry, {"head_attribution", {{"parts", "attribution_patching"}}}, *m.model, *gpt2,
                                        prompts, quiet);
             const double t_attr = seconds_since(t0);
+            fmt::print("\n(2) patching every head, clean -> corrupted (ABC), all positions\n");
+            fmt::print("  attribution patching (1 fwd + 1 bwd per prompt)   {:8.2f} s\n", t_attr);
+            if (!attr.error.empty()) throw std::runtime_error(attr.error);
+            if (!activation) {  // profiling: what the clean runs alone cost (dla reads only them)
+                t0 = std::chrono::steady_clock::now();
+                Result dla = run_analysis(registry, {"head_attribution", {{"parts", "dla"}}}, *m.model, *gpt2, prompts, quiet);
+                fmt::print("  of which clean runs (parts=dla alone)             {:8.2f} s\n", seconds_since(t0));
+                return 0;
+            }
             t0 = std::chrono::steady_clock::now();
             Result act = run_analysis(registry, {"head_attribution", {{"parts", "activation_patching"}}}, *m.model, *gpt2,
                                       prompts, quiet);
             const double t_act = seconds_since(t0);
-            if (!attr.error.empty() || !act.error.empty()) throw std::runtime_error(attr.error + act.error);
+            if (!act.error.empty()) throw std::runtime_error(act.error);
             const double rho = attribution::spearman(attr.head_grid("attribution_patching")->values,
                                                      act.head_grid("activation_patching")->values);
-            fmt::print("\n(2) patching every head, clean -> corrupted (ABC), all positions\n");
-            fmt::print("  attribution patching (1 fwd + 1 bwd per prompt)   {:8.2f} s\n", t_attr);
             fmt::print("  activation patching (HeadSweep, every head)       {:8.2f} s\n", t_act);
             fmt::print("  ratio {:.1f}x; Spearman rho between them {:.3f} over {} heads\n", t_act / t_attr, rho, n_heads);
         }

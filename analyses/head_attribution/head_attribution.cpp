@@ -140,6 +140,10 @@ void prepare(Run& r) {
     r.corrupted.assign(N, std::nan(""));
     r.has_corrupted.assign(N, false);
     size_t answers_from_model = 0, alternatives_from_model = 0, corrupted_usable = 0, corrupted_given = 0;
+    ctx.step(0.0, "clean runs");
+    std::vector<size_t> all(N);
+    for (size_t i = 0; i < N; ++i) all[i] = i;
+    ctx.prefetch_clean_runs(all);
     for (size_t i = 0; i < N; ++i) {
         ctx.step(0.05 * static_cast<double>(i) / static_cast<double>(N), "clean runs");
         const CachedRun& run = ctx.clean_run(i);

@@ -141,6 +141,9 @@ Result HeadSearch::run(AnalysisContext& ctx) {
     std::vector<Target> targets(N);
     std::vector<double> clean(N);
     std::map<size_t, Group> groups;
+    std::vector<size_t> all(N);
+    for (size_t i = 0; i < N; ++i) all[i] = i;
+    ctx.prefetch_clean_runs(all);
     for (size_t i = 0; i < N; ++i) {
         const CachedRun& run = ctx.clean_run(i);
         targets[i] = attribution::resolve_target(ctx.prompts[i], run.logits[0][-1], objective.metric);

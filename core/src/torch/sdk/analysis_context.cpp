@@ -2,6 +2,9 @@
 
 #include "headscope/sdk/analysis.hpp"
 
+#include <algorithm>
+#include <map>
+
 namespace headscope {
 
 AnalysisContext::AnalysisContext(HookedTransformer& model_, const Tokenizer& tokenizer_,
@@ -39,6 +42,52 @@ const CachedRun& AnalysisContext::clean_run(size_t i) {
     else
         run = model.run_with_cache(tokens(i), cached_hooks_);
     return runs_.emplace(i, std::move(run)).first->second;
+}
+
+void AnalysisContext::prefetch_clean_runs(const std::vector<size_t>& which) {
+    constexpr size_t kBatchTokens = 4096;
+    std::map<size_t, std::vector<size_t>> by_length;  // length -> prompts not computed yet
+    for (size_t i : which) {
+        const size_t T = prompts.at(i).ids.size();
+        if (T > 0 && !runs_.count(i)) by_length[T].push_back(i);
+    }
+    torch::NoGradGuard no_grad;
+    for (auto& [T, members] : by_length) {
+        std::sort(members.begin(), members.end());
+        members.erase(std::unique(members.begin(), members.end()), members.end());
+        const size_t per_batch = std::max<size_t>(1, kBatchTokens / T);
+        for (size_t start = 0; start < members.size(); start += per_batch) {
+            check_cancelled();
+            const size_t end = std::min(members.size(), start + per_batch);
+            if (end - start == 1) {
+                clean_run(members[start]);
+                continue;
+            }
+            std::vector<at::Tensor> rows;
+            for (size_t j = start; j < end; ++j) rows.push_back(tokens(members[j]));
+            const at::Tensor batch = torch::cat(rows, 0);
+            const int64_t B = batch.size(0);
+            CachedRun run;
+            if (cached_hooks_.empty())
+                run.logits = model.forward(batch);
+            else
+                run = model.run_with_cache(batch, cached_hooks_);
+            // Every cached activation is batch-first; otherwise leave these prompts to clean_run().
+            bool batch_first = run.logits.dim() > 0 && run.logits.size(0) == B;
+            for (const std::string& name : run.cache.names()) {
+                const at::Tensor& t = run.cache.at(name);
+                batch_first &= t.dim() > 0 && t.size(0) == B;
+            }
+            if (!batch_first) continue;
+            for (int64_t b = 0; b < B; ++b) {
+                CachedRun one;
+                // Copies, so that each prompt's run owns its memory as a run of its own would.
+                one.logits = run.logits.narrow(0, b, 1).clone();
+                for (const std::string& name : run.cache.names()) one.cache.insert(name, run.cache.at(name).narrow(0, b, 1).clone());
+                runs_.emplace(members[start + static_cast<size_t>(b)], std::move(one));
+            }
+        }
+    }
 }
 
 void AnalysisContext::check_cancelled() const {
