@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -18,6 +19,22 @@ std::vector<std::string> dla_hooks(const ModelConfig& config) {
 
 namespace {
 torch::Tensor f64(const at::Tensor& t) { return t.detach().to(torch::kCPU, torch::kDouble); }
+
+// W_U · g in float64 without a float64 copy of the whole unembedding (d_model x d_vocab: 300 MB
+// for GPT-2, GBs for today's vocabularies): only g's nonzero columns when g is sparse (logit
+// differences, answer logits), else a column block at a time.
+torch::Tensor unembed_direction(const at::Tensor& W_U, const torch::Tensor& g) {
+    const torch::Tensor nonzero = g.nonzero().reshape({-1});
+    if (nonzero.numel() <= 256)
+        return torch::mv(f64(W_U.index_select(1, nonzero.to(W_U.device()))), g.index_select(0, nonzero));
+    constexpr int64_t kBlock = 4096;
+    torch::Tensor u = torch::zeros({W_U.size(0)}, torch::kDouble);
+    for (int64_t start = 0; start < W_U.size(1); start += kBlock) {
+        const int64_t n = std::min(kBlock, W_U.size(1) - start);
+        u += torch::mv(f64(W_U.narrow(1, start, n)), g.narrow(0, start, n));
+    }
+    return u;
+}
 }  // namespace
 
 DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedRun& run, const torch::Tensor& direction) {
@@ -25,10 +42,10 @@ DlaPrompt direct_logit_attribution(const HookedTransformer& model, const CachedR
     const ModelConfig& cfg = model.config();
     const ModelWeights& W = model.weights();
     const ActivationCache& cache = run.cache;
-    const torch::Tensor g = direction.to(torch::kDouble);
+    const torch::Tensor g = direction.detach().to(torch::kCPU, torch::kDouble);
 
     // u: the metric's direction in the residual stream after the final norm.
-    const torch::Tensor u = torch::mv(f64(W.W_U), g);
+    const torch::Tensor u = unembed_direction(W.W_U, g);
     DlaPrompt out;
     out.constant = W.b_U.defined() ? torch::dot(f64(W.b_U), g).item<double>() : 0.0;
     torch::Tensor w = u;
