@@ -60,9 +60,6 @@ TEST_CASE("prefetch_clean_runs batches equal-length prompts and gives clean_run'
             INFO(name << " of prompt " << i);
             CHECK(max_diff(a.cache.at(name), b.cache.at(name)) < 2e-6);
         }
-        // Its own memory, not a view of the batch.
-        CHECK(b.cache.at(hook_name(HookKey{HookSite::attn_z, 0})).storage().nbytes() ==
-              static_cast<size_t>(b.cache.at(hook_name(HookKey{HookSite::attn_z, 0})).numel()) * sizeof(float));
     }
     // Already computed runs are kept: the same object afterwards.
     const CachedRun* first = &batched.clean_run(0);

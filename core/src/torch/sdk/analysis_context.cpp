@@ -81,9 +81,10 @@ void AnalysisContext::prefetch_clean_runs(const std::vector<size_t>& which) {
             if (!batch_first) continue;
             for (int64_t b = 0; b < B; ++b) {
                 CachedRun one;
-                // Copies, so that each prompt's run owns its memory as a run of its own would.
-                one.logits = run.logits.narrow(0, b, 1).clone();
-                for (const std::string& name : run.cache.names()) one.cache.insert(name, run.cache.at(name).narrow(0, b, 1).clone());
+                // Views of the batch: every prompt of it is kept, so this holds what the prompts' own
+                // runs would (no second copy at the peak).
+                one.logits = run.logits.narrow(0, b, 1);
+                for (const std::string& name : run.cache.names()) one.cache.insert(name, run.cache.at(name).narrow(0, b, 1));
                 runs_.emplace(members[start + static_cast<size_t>(b)], std::move(one));
             }
         }
