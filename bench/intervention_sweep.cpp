@@ -197,10 +197,10 @@ int main(int argc, char** argv) {
             fmt::print("\n(2) patching every head, clean -> corrupted (ABC), all positions\n");
             fmt::print("  attribution patching (1 fwd + 1 bwd per prompt)   {:8.2f} s\n", t_attr);
             if (!attr.error.empty()) throw std::runtime_error(attr.error);
-            if (!activation) {  // profiling: what the clean runs alone cost (dla reads only them)
+            if (!activation) {  // profiling: what the clean runs cost (dla reads only them)
                 t0 = std::chrono::steady_clock::now();
                 Result dla = run_analysis(registry, {"head_attribution", {{"parts", "dla"}}}, *m.model, *gpt2, prompts, quiet);
-                fmt::print("  of which clean runs (parts=dla alone)             {:8.2f} s\n", seconds_since(t0));
+                fmt::print("  parts=dla alone (its clean runs + DLA)            {:8.2f} s\n", seconds_since(t0));
                 return 0;
             }
             t0 = std::chrono::steady_clock::now();

@@ -141,6 +141,7 @@ void prepare(Run& r) {
     r.has_corrupted.assign(N, false);
     size_t answers_from_model = 0, alternatives_from_model = 0, corrupted_usable = 0, corrupted_given = 0;
     ctx.step(0.0, "clean runs");
+    ctx.final_position_logits_only();  // every part scores the next token only
     std::vector<size_t> all(N);
     for (size_t i = 0; i < N; ++i) all[i] = i;
     ctx.prefetch_clean_runs(all);
@@ -161,12 +162,27 @@ void prepare(Run& r) {
     double mean_clean = 0, mean_corr = 0;
     for (size_t i = 0; i < N; ++i) mean_clean += r.clean[i] / static_cast<double>(N);
     if (r.needs_corrupted) {
+        // Corrupted prompts of equal length share a forward (next-token logits only), up to
+        // ~4096 tokens at a time.
         torch::NoGradGuard no_grad;
+        std::map<int64_t, std::vector<size_t>> by_length;
         for (size_t i = 0; i < N; ++i)
-            if (r.has_corrupted[i]) {
-                r.corrupted[i] = metric_value(ctx.model.forward(ctx.corrupted_tokens(i)), opt.metric, r.targets[i]);
-                mean_corr += r.corrupted[i] / static_cast<double>(corrupted_usable);
+            if (r.has_corrupted[i]) by_length[static_cast<int64_t>(ctx.prompts[i].corrupted_ids.size())].push_back(i);
+        for (const auto& [T, members] : by_length) {
+            const size_t per_batch = static_cast<size_t>(std::max<int64_t>(1, 4096 / std::max<int64_t>(T, 1)));
+            for (size_t start = 0; start < members.size(); start += per_batch) {
+                ctx.check_cancelled();
+                const size_t end = std::min(members.size(), start + per_batch);
+                std::vector<torch::Tensor> rows;
+                for (size_t j = start; j < end; ++j) rows.push_back(ctx.corrupted_tokens(members[j]));
+                const torch::Tensor logits = ctx.model.forward(torch::cat(rows, 0), {-1});  // [B, 1, V]
+                for (size_t j = start; j < end; ++j) {
+                    const size_t i = members[j];
+                    r.corrupted[i] = metric_value(logits.narrow(0, static_cast<int64_t>(j - start), 1), opt.metric, r.targets[i]);
+                    mean_corr += r.corrupted[i] / static_cast<double>(corrupted_usable);
+                }
             }
+        }
     }
     // The corrupted runs' mean only where they were run (parts that need no corrupted prompt skip them).
     r.result.summary.push_back(fmt::format("metric: {} at the final position; mean {:.4g} over {} prompt(s){}", r.metric_text,

@@ -143,6 +143,7 @@ Result HeadSearch::run(AnalysisContext& ctx) {
     std::map<size_t, Group> groups;
     std::vector<size_t> all(N);
     for (size_t i = 0; i < N; ++i) all[i] = i;
+    ctx.final_position_logits_only();  // the objectives score the next token only
     ctx.prefetch_clean_runs(all);
     for (size_t i = 0; i < N; ++i) {
         const CachedRun& run = ctx.clean_run(i);

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "headscope/error.hpp"
 #include "headscope/hook_names.hpp"
 #include "headscope/model_loader.hpp"
 #include "headscope/sdk/analysis_runner.hpp"
@@ -65,6 +66,20 @@ TEST_CASE("prefetch_clean_runs batches equal-length prompts and gives clean_run'
     const CachedRun* first = &batched.clean_run(0);
     batched.prefetch_clean_runs({0, 1});
     CHECK(&batched.clean_run(0) == first);
+
+    // Next-token logits only: the final position's row of the full run, and nothing else unembedded.
+    AnalysisContext last(*m.model, *m.tokenizer, prompts, {}, quiet, hooks);
+    last.final_position_logits_only();
+    last.prefetch_clean_runs({0, 1, 2, 3, 4});
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        const at::Tensor& full = one.clean_run(i).logits;
+        const at::Tensor& next = last.clean_run(i).logits;
+        REQUIRE(next.sizes() == std::vector<int64_t>{1, 1, full.size(2)});
+        CHECK(max_diff(full.narrow(1, full.size(1) - 1, 1), next) < 2e-6);
+        CHECK(max_diff(one.clean_run(i).cache.at(hook_name(HookKey{HookSite::attn_z, 1})),
+                       last.clean_run(i).cache.at(hook_name(HookKey{HookSite::attn_z, 1}))) < 2e-6);
+    }
+    CHECK_THROWS_AS(last.final_position_logits_only(), UsageError);  // runs already computed
 
     Cancelling cancel;
     AnalysisContext stopped(*m.model, *m.tokenizer, prompts, {}, cancel, hooks);

@@ -117,9 +117,10 @@ public:
                               const std::vector<int64_t>& logit_positions = {});
     // Runs and caches every activation whose name matches one of `filters` (names or globs;
     // empty = everything except hook_result and hook_expert_out, which are only cached when named).
+    // logit_positions as in forward(): logits (and ln_final activations) only there.
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters = {});
     CachedRun run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters,
-                             const std::vector<NamedHook>& hooks);
+                             const std::vector<NamedHook>& hooks, const std::vector<int64_t>& logit_positions = {});
 
 private:
     struct Packed;

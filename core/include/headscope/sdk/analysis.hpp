@@ -66,14 +66,20 @@ public:
     // equal length (up to ~4096 tokens a forward): the runs clean_run(i) returns afterwards,
     // many times faster than one forward per prompt. Checks for cancellation between batches.
     void prefetch_clean_runs(const std::vector<size_t>& prompts);
+    // For analyses that read the clean runs' next-token logits only: from now on clean runs
+    // unembed the final position alone (clean_run(i).logits is [1, 1, d_vocab], and the ln_final
+    // hooks hold that position only). Call it before the first clean_run().
+    void final_position_logits_only();
     // Throws Cancelled when the user asked to stop; call it between units of work.
     void check_cancelled() const;
     // progress.update() plus check_cancelled().
     void step(double fraction, const std::string& message);
 
 private:
+    CachedRun compute_run(const at::Tensor& batch);  // [B, T] tokens -> their run with the cached hooks
     std::vector<std::string> cached_hooks_;
     std::map<size_t, CachedRun> runs_;
+    std::vector<int64_t> logit_positions_;  // empty: every position
 };
 
 class Analysis {

@@ -161,7 +161,7 @@ CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std:
 }
 
 CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std::vector<std::string>& filters,
-                                            const std::vector<NamedHook>& hooks) {
+                                            const std::vector<NamedHook>& hooks, const std::vector<int64_t>& logit_positions) {
     CachedRun run;
     HookScope scope;
     // User hooks first, so the cache records what the forward pass actually used.
@@ -178,7 +178,7 @@ CachedRun HookedTransformer::run_with_cache(const at::Tensor& tokens, const std:
     } else {
         for (const auto& f : filters) scope.add(add_hook(f, record));
     }
-    run.logits = forward(tokens);
+    run.logits = forward(tokens, logit_positions);
     return run;
 }
 

@@ -32,16 +32,23 @@ at::Tensor AnalysisContext::corrupted_tokens(size_t i) const {
     return to_tensor(p.corrupted_ids);
 }
 
+CachedRun AnalysisContext::compute_run(const at::Tensor& batch) {
+    if (!cached_hooks_.empty()) return model.run_with_cache(batch, cached_hooks_, {}, logit_positions_);
+    CachedRun r;
+    r.logits = model.forward(batch, logit_positions_);
+    return r;
+}
+
+void AnalysisContext::final_position_logits_only() {
+    if (!runs_.empty()) throw UsageError("final_position_logits_only: clean runs were already computed with every position");
+    logit_positions_ = {-1};
+}
+
 const CachedRun& AnalysisContext::clean_run(size_t i) {
     auto it = runs_.find(i);
     if (it != runs_.end()) return it->second;
     torch::NoGradGuard no_grad;
-    CachedRun run;
-    if (cached_hooks_.empty())
-        run.logits = model.forward(tokens(i));
-    else
-        run = model.run_with_cache(tokens(i), cached_hooks_);
-    return runs_.emplace(i, std::move(run)).first->second;
+    return runs_.emplace(i, compute_run(tokens(i))).first->second;
 }
 
 void AnalysisContext::prefetch_clean_runs(const std::vector<size_t>& which) {
@@ -67,11 +74,7 @@ void AnalysisContext::prefetch_clean_runs(const std::vector<size_t>& which) {
             for (size_t j = start; j < end; ++j) rows.push_back(tokens(members[j]));
             const at::Tensor batch = torch::cat(rows, 0);
             const int64_t B = batch.size(0);
-            CachedRun run;
-            if (cached_hooks_.empty())
-                run.logits = model.forward(batch);
-            else
-                run = model.run_with_cache(batch, cached_hooks_);
+            const CachedRun run = compute_run(batch);
             // Every cached activation is batch-first; otherwise leave these prompts to clean_run().
             bool batch_first = run.logits.dim() > 0 && run.logits.size(0) == B;
             for (const std::string& name : run.cache.names()) {
