@@ -59,7 +59,7 @@ TEST_CASE("prefetch_clean_runs batches equal-length prompts and gives clean_run'
         REQUIRE(a.cache.names() == b.cache.names());
         for (const std::string& name : a.cache.names()) {
             INFO(name << " of prompt " << i);
-            CHECK(max_diff(a.cache.at(name), b.cache.at(name)) < 2e-6);
+            CHECK(max_diff(a.cache.at(name), b.cache.at(name)) < 5e-6);  // float32 GEMM rounding by batch shape
         }
     }
     // Already computed runs are kept: the same object afterwards.

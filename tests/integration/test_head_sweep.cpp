@@ -129,6 +129,90 @@ TEST_CASE("sweep engine equals one forward per head (GPT-2, Llama GQA, NeoX)", "
     }
 }
 
+TEST_CASE("run_from_z and the scored-only last layer equal the full forward on every norm layout", "[head_sweep][reference]") {
+    TempDir tmp;
+    struct Family {
+        const char* script;
+        const char* variant;
+        std::vector<std::string> flags;
+    };
+    // Pre-norm (gpt2, llama GQA), parallel residual (gpt_neox), pre+post norms with soft caps and
+    // a sliding window (gemma2), QK norm with local rotary (gemma3_text), post-norm (olmo2).
+    for (const Family& f : {Family{"hf_reference.py", "gpt2", {"--layers", "3"}},
+                            Family{"hf_reference.py", "llama", {"--layers", "3", "--gqa"}},
+                            Family{"hf_reference.py", "gpt_neox", {"--layers", "3"}},
+                            Family{"hf_decoder_reference.py", "gemma2", {}},
+                            Family{"hf_decoder_reference.py", "gemma3_text", {}},
+                            Family{"hf_decoder_reference.py", "olmo2", {}}}) {
+        DYNAMIC_SECTION(f.variant) {
+            const std::string dir = tmp.file(f.variant);
+            std::vector<std::string> args{"write", f.variant, dir, "--seed", "4"};
+            args.insert(args.end(), f.flags.begin(), f.flags.end());
+            run_reference(f.script, args);
+            LoadedModel m = load_model(dir);
+            HookedTransformer& model = *m.model;
+            const ModelConfig& cfg = model.config();
+            const int last = cfg.n_layers - 1;
+            torch::NoGradGuard no_grad;
+            torch::manual_seed(5);
+            const int64_t T = 11;
+            const torch::Tensor tokens = torch::randint(cfg.d_vocab, {2, T}, torch::kLong);
+            CachedRun clean = model.run_with_cache(tokens, {"blocks.*.hook_resid_pre", "blocks.*.attn.hook_z"});
+            const torch::Tensor full = model.forward(tokens);
+            REQUIRE(max_diff(full, clean.logits) < 1e-5);
+
+            // forward at a few positions (the last layer then runs only there) equals the full rows.
+            const torch::Tensor scored = model.forward(tokens, {-1, 3, 0});
+            CHECK(max_diff(scored.select(1, 0), full.select(1, -1)) < 1e-5);
+            CHECK(max_diff(scored.select(1, 1), full.select(1, 3)) < 1e-5);
+            CHECK(max_diff(scored.select(1, 2), full.select(1, 0)) < 1e-5);
+
+            // A hook on the last layer sees every position, as without logit positions.
+            int64_t seen_queries = 0;
+            const torch::Tensor hooked = model.run_with_hooks(
+                tokens,
+                {{hook_name(HookKey{HookSite::attn_pattern, last}),
+                  [&](const at::Tensor& a, const HookPoint&) -> std::optional<at::Tensor> {
+                      seen_queries = a.size(2);
+                      return std::nullopt;
+                  }}},
+                {-1});
+            CHECK(seen_queries == T);
+            CHECK(max_diff(hooked.select(1, 0), full.select(1, -1)) < 1e-5);
+
+            for (int l = 0; l < cfg.n_layers; ++l) {
+                INFO("layer " << l);
+                const torch::Tensor resid = clean.cache.at(hook_name(HookKey{HookSite::resid_pre, l}));
+                const torch::Tensor z = clean.cache.at(hook_name(HookKey{HookSite::attn_z, l}));
+                CHECK(max_diff(model.run_from_z(l, resid, z), full) < 1e-5);
+                const torch::Tensor part = model.run_from_z(l, resid, z, {-1, 2});
+                CHECK(max_diff(part.select(1, 0), full.select(1, -1)) < 1e-5);
+                CHECK(max_diff(part.select(1, 1), full.select(1, 2)) < 1e-5);
+                // An edited z equals a hook making the same edit in a full forward.
+                torch::Tensor edited = z.clone();
+                edited.select(2, 1).mul_(-0.5);
+                const torch::Tensor want = model.run_with_hooks(
+                    tokens, {{hook_name(HookKey{HookSite::attn_z, l}),
+                              [](const at::Tensor& t, const HookPoint&) -> std::optional<at::Tensor> {
+                                  torch::Tensor r = t.clone();
+                                  r.select(2, 1).mul_(-0.5);
+                                  return r;
+                              }}});
+                CHECK(max_diff(want, full) > 1e-4);  // the edit matters
+                CHECK(max_diff(model.run_from_z(l, resid, edited), want) < 1e-5);
+                CHECK(max_diff(model.run_from_z(l, resid, edited, {-1}).select(1, 0), want.select(1, -1)) < 1e-5);
+            }
+            // Bad input: a layer outside the model, a z of the wrong shape.
+            const torch::Tensor r0 = clean.cache.at(hook_name(HookKey{HookSite::resid_pre, 0}));
+            const torch::Tensor z0 = clean.cache.at(hook_name(HookKey{HookSite::attn_z, 0}));
+            CHECK_THROWS_AS(model.run_from_z(cfg.n_layers, r0, z0), UsageError);
+            CHECK_THROWS_AS(model.run_from_z(0, r0, z0.narrow(1, 0, T - 1)), UsageError);
+            CHECK_THROWS_AS(model.run_from_z(0, r0, z0.flatten(2)), UsageError);
+            CHECK_THROWS_AS(model.run_from_z(0, r0, z0, {T}), UsageError);
+        }
+    }
+}
+
 TEST_CASE("run_from_layer and HeadSweep refuse bad input", "[head_sweep]") {
     LoadOptions o;
     o.tokenizer_path = stories_tokenizer();

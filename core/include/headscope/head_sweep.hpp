@@ -1,8 +1,10 @@
 // HeadSweep: the same edit applied to each of many heads, one head per candidate run, fast. The
 // run's residual stream (with optional base edits) is cached once; a candidate that edits a head
 // of layer l re-runs only layers >= l from the cached blocks.{l}.hook_resid_pre
-// (HookedTransformer::run_from_layer); candidates of one layer share a forward pass through the
-// batch dimension (memory-bounded); logits are computed only at the scored positions. The numbers
+// (HookedTransformer::run_from_layer) — or, for z edits, from the cached hook_z of layer l
+// (run_from_z: l's q/k/v and scores are not recomputed); candidates of one layer share a forward
+// pass through the batch dimension (memory-bounded); logits are computed only at the scored
+// positions, and the last layer runs only there (run_to_logits). The numbers
 // equal one full hooked forward per head (tests/integration/test_head_sweep.cpp).
 //
 //   HeadSweep sweep(model, tokens);                  // tokens [N, T]: N prompts of equal length
@@ -67,6 +69,7 @@ private:
     std::vector<NamedHook> base_hooks_;
     std::vector<int64_t> positions_;
     std::vector<at::Tensor> resid_pre_;  // per layer [N, T, d_model]
+    std::vector<at::Tensor> z_;          // per layer hook_z [N, T, H, d_head]
     at::Tensor base_logits_;
     int64_t N_ = 0, T_ = 0;
 };

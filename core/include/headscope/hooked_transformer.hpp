@@ -95,7 +95,9 @@ public:
     at::Tensor forward(const at::Tensor& tokens);
     // The same run, with logits only at logit_positions ([batch, P, d_vocab]; negative positions
     // count from the end; empty = every position): scoring the final position skips the
-    // unembedding of the others (ln_final hooks then see [batch, P, d_model]).
+    // unembedding of the others (ln_final hooks then see [batch, P, d_model]). When nobody hooks
+    // the last layer and P <= 64, that layer also runs its queries, W_O and MLP only at those
+    // positions (its keys and values at all of them): the same numbers, 1/T of its work.
     at::Tensor forward(const at::Tensor& tokens, const std::vector<int64_t>& logit_positions);
 
     // The rest of a forward pass from a given residual stream: resid_pre is
@@ -105,6 +107,14 @@ public:
     // count from the end; empty = every position). ln_final hooks then see [batch, P, d_model].
     // With the resid_pre of a full run this equals forward()'s logits at those positions.
     at::Tensor run_from_layer(int layer, const at::Tensor& resid_pre, const std::vector<int64_t>& logit_positions = {});
+    // A forward resumed inside layer `layer` after its hook_z: resid_pre [batch, pos, d_model] is the
+    // layer's hook_resid_pre and z [batch, pos, n_heads, d_head] its hook_z, as a run left them (the
+    // hooks of those sites and of the sites between them are not applied again). Runs the rest of
+    // the layer (hook_result, W_O, hook_attn_out, the MLP, ...) and the layers above with the
+    // registered hooks; logits as run_from_layer. Equals run_from_layer(layer, resid_pre) when z is
+    // what that run computes at hook_z. An edit of z at layer l thus skips l's q/k/v and scores.
+    at::Tensor run_from_z(int layer, const at::Tensor& resid_pre, const at::Tensor& z,
+                          const std::vector<int64_t>& logit_positions = {});
 
     // --- hooks ---
     const std::vector<HookPoint>& hook_points() const;
@@ -127,18 +137,39 @@ private:
     // The forward's one accessor for layer l's weights (called once at the start of the layer):
     // packed matrices in the compute dtype/device, from the resident copy or converted now.
     LayerCompute materialize_layer(int layer) const;
-    at::Tensor attention(int layer, const LayerCompute& weights, const at::Tensor& x, int64_t positions);
-    at::Tensor dense_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+    // Attention of layer l on x [B, T, d_model] -> hook_attn_out [B, T, d_model]; with query_index
+    // ([P] positions, long) only those queries are computed (keys and values still at all T) and
+    // the result is [B, P, d_model] (only for a layer nobody hooks).
+    at::Tensor attention(int layer, const LayerCompute& weights, const at::Tensor& x, int64_t positions,
+                         const at::Tensor& query_index = {});
+    // hook_z's value (hooks applied) -> hook_result, W_O, output norm, hook_attn_out.
+    at::Tensor attention_output(int layer, const LayerCompute& weights, const at::Tensor& z);
+    // The rest of a block after its attention: hook_resid_mid, the MLP, hook_resid_post.
+    at::Tensor block_after_attention(int layer, const LayerCompute& weights, const at::Tensor& resid,
+                                     const at::Tensor& attn_out);
+    // True when no hook is registered at any site of layer l.
+    bool layer_unhooked(int layer) const;
+    // Positions (negative from the end) -> indices into T, checked.
+    std::vector<int64_t> resolve_positions(const std::vector<int64_t>& positions, int64_t T) const;
+    // Layers from.. on x, then the final norm and unembedding at `positions`: when the last layer has
+    // no hooks it runs only at the scored positions (its keys and values at all of them).
+    at::Tensor run_to_logits(int from, at::Tensor x, const std::vector<int64_t>& positions);
+    // q [B, Tq, H, d_head] against k, v [B, T, K, d_head]; query_pos [Tq] when Tq < T (else 0..T-1).
+    at::Tensor dense_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const at::Tensor& query_pos = {});
     at::Tensor chunked_attention(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
     // The one score transform of both kernels: scale, soft-cap, causal + sliding-window mask.
     // scores [B, H, queries, keys] for query positions q0.. and key positions k0..
-    at::Tensor transform_scores(int layer, at::Tensor scores, int64_t q0, int64_t k0) const;
+    // query_pos ([queries], long), when given, replaces the query positions q0...
+    at::Tensor transform_scores(int layer, at::Tensor scores, int64_t q0, int64_t k0,
+                                const at::Tensor& query_pos = {}) const;
     at::Tensor qk_norm(int layer, const at::Tensor& x, const at::Tensor& w, HookSite site);
-    at::Tensor rotate(int layer, const at::Tensor& x, int64_t positions);
+    // x [B, T or P, heads, d_head]; with index ([P] of the T positions) x holds those positions only.
+    at::Tensor rotate(int layer, const at::Tensor& x, int64_t positions, const at::Tensor& index = {});
 
     // One block (hook_resid_pre of `layer` .. hook_resid_post) on the residual stream x [B, T, d_model].
-    at::Tensor block(int layer, const at::Tensor& x);
-    at::Tensor run_blocks(int from, at::Tensor x);
+    // With query_index ([P], long; the layer unhooked) the block's output is [B, P, d_model], only there.
+    at::Tensor block(int layer, const at::Tensor& x, const at::Tensor& query_index = {});
     void prepare_rotary(int64_t positions);  // rotary tables for a run of `positions`
     at::Tensor final_logits(at::Tensor x, const std::vector<int64_t>& positions);
     at::Tensor mlp(int layer, const LayerCompute& weights, const at::Tensor& x);

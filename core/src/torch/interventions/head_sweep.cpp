@@ -53,9 +53,13 @@ HeadSweep::HeadSweep(HookedTransformer& model, const at::Tensor& tokens, std::ve
     T_ = t.size(1);
     if (positions_.empty())
         for (int64_t p = 0; p < T_; ++p) positions_.push_back(p);
-    CachedRun run = model_.run_with_cache(t, {"blocks.*.hook_resid_pre"}, base_hooks_);
+    // hook_z as the base run left it (base hooks applied): z edits resume there (run_from_z).
+    CachedRun run = model_.run_with_cache(t, {"blocks.*.hook_resid_pre", "blocks.*.attn.hook_z"}, base_hooks_);
     const int L = model_.config().n_layers;
-    for (int l = 0; l < L; ++l) resid_pre_.push_back(run.cache.at(hook_name(HookKey{HookSite::resid_pre, l})));
+    for (int l = 0; l < L; ++l) {
+        resid_pre_.push_back(run.cache.at(hook_name(HookKey{HookSite::resid_pre, l})));
+        z_.push_back(run.cache.at(hook_name(HookKey{HookSite::attn_z, l})));
+    }
     std::vector<int64_t> index;
     for (int64_t p : positions_) {
         const int64_t q = p < 0 ? p + T_ : p;
@@ -92,35 +96,36 @@ torch::Tensor row_head_mask(const std::vector<int>& heads_of, int64_t N, int64_t
     return flat.view(shape).to(device);
 }
 
-NamedHook row_hook(int layer, const std::vector<int>& heads_of, int64_t N, const SweepEdit& edit) {
-    const int64_t c = static_cast<int64_t>(heads_of.size());
-    if (edit.kind == SweepEdit::Kind::pattern) {
-        return {hook_name(HookKey{HookSite::attn_pattern, layer}),
-                [heads_of, N, edit](const at::Tensor& A, const HookPoint&) -> std::optional<at::Tensor> {
-                    torch::Tensor mask = row_head_mask(heads_of, N, A.size(1), {0, 0, 1, 1}, 1, A.device());
-                    torch::Tensor target = target_pattern(edit.target, A.size(2), A.options());
-                    return torch::where(mask, A * (1.0 - edit.value) + target * edit.value, A);
-                }};
+// The z source of a set_z edit for layer `layer`, repeated for c candidates of N prompts.
+torch::Tensor z_source_rows(int layer, const SweepEdit& edit, int64_t c, int64_t N) {
+    if (!edit.z_source) throw UsageError("HeadSweep: set_z needs a z source");
+    torch::Tensor source = edit.z_source(layer).detach();
+    if (source.dim() == 3) source = source.unsqueeze(0);
+    if (source.dim() != 4 || (source.size(0) != 1 && source.size(0) != N))
+        throw UsageError(fmt::format("HeadSweep: the z source of layer {} must be [1 or {}, pos, heads, d_head]", layer, N));
+    if (source.size(0) == N && N > 1) source = source.repeat({c, 1, 1, 1});
+    return source;
+}
+
+// z [c*N, T, H, d_head] with candidate i's edit on its head heads_of[i].
+torch::Tensor edit_z(const torch::Tensor& z, const std::vector<int>& heads_of, int64_t N, const SweepEdit& edit,
+                     const torch::Tensor& source) {
+    torch::Tensor mask = row_head_mask(heads_of, N, z.size(2), {0, 1, 0, 1}, 2, z.device());
+    if (edit.final_only) {
+        torch::Tensor last = torch::zeros({1, z.size(1), 1, 1}, torch::TensorOptions().dtype(torch::kBool));
+        last[0][z.size(1) - 1] = true;
+        mask = mask.logical_and(last.to(z.device()));
     }
-    torch::Tensor source;
-    if (edit.kind == SweepEdit::Kind::set_z) {
-        if (!edit.z_source) throw UsageError("HeadSweep: set_z needs a z source");
-        source = edit.z_source(layer).detach();
-        if (source.dim() == 3) source = source.unsqueeze(0);
-        if (source.dim() != 4 || (source.size(0) != 1 && source.size(0) != N))
-            throw UsageError(fmt::format("HeadSweep: the z source of layer {} must be [1 or {}, pos, heads, d_head]", layer, N));
-        if (source.size(0) == N && N > 1) source = source.repeat({c, 1, 1, 1});
-    }
-    return {hook_name(HookKey{HookSite::attn_z, layer}),
-            [heads_of, N, edit, source](const at::Tensor& z, const HookPoint&) -> std::optional<at::Tensor> {
-                torch::Tensor mask = row_head_mask(heads_of, N, z.size(2), {0, 1, 0, 1}, 2, z.device());
-                if (edit.final_only) {
-                    torch::Tensor last = torch::zeros({1, z.size(1), 1, 1}, torch::TensorOptions().dtype(torch::kBool));
-                    last[0][z.size(1) - 1] = true;
-                    mask = mask.logical_and(last.to(z.device()));
-                }
-                if (edit.kind == SweepEdit::Kind::scale_z) return torch::where(mask, z * edit.value, z);
-                return torch::where(mask, source.to(z.device(), z.scalar_type()), z);
+    if (edit.kind == SweepEdit::Kind::scale_z) return torch::where(mask, z * edit.value, z);
+    return torch::where(mask, source.to(z.device(), z.scalar_type()), z);
+}
+
+NamedHook pattern_hook(int layer, const std::vector<int>& heads_of, int64_t N, const SweepEdit& edit) {
+    return {hook_name(HookKey{HookSite::attn_pattern, layer}),
+            [heads_of, N, edit](const at::Tensor& A, const HookPoint&) -> std::optional<at::Tensor> {
+                torch::Tensor mask = row_head_mask(heads_of, N, A.size(1), {0, 0, 1, 1}, 1, A.device());
+                torch::Tensor target = target_pattern(edit.target, A.size(2), A.options());
+                return torch::where(mask, A * (1.0 - edit.value) + target * edit.value, A);
             }};
 }
 
@@ -146,13 +151,22 @@ void HeadSweep::run(const std::vector<HeadRef>& heads, const SweepEdit& edit, co
             const size_t c = std::min(members.size() - start, static_cast<size_t>(per_pass));
             std::vector<int> heads_of;
             for (size_t j = 0; j < c; ++j) heads_of.push_back(heads[members[start + j]].head);
-            HookHandle edit_handle = [&] {
-                NamedHook h = row_hook(layer, heads_of, N_, edit);
-                return model_.add_hook(h.name_or_glob, h.fn);
-            }();
             const torch::Tensor& resid = resid_pre_[static_cast<size_t>(layer)];
-            torch::Tensor x = resid.repeat({static_cast<int64_t>(c), 1, 1});
-            torch::Tensor logits = model_.run_from_layer(layer, x, positions_);
+            const int64_t rows = static_cast<int64_t>(c);
+            torch::Tensor x = resid.repeat({rows, 1, 1});
+            torch::Tensor logits;
+            if (edit.kind == SweepEdit::Kind::pattern) {
+                const NamedHook h = pattern_hook(layer, heads_of, N_, edit);
+                HookHandle edit_handle = model_.add_hook(h.name_or_glob, h.fn);
+                logits = model_.run_from_layer(layer, x, positions_);
+            } else {
+                // A z edit leaves layer l's queries, keys, values and patterns as the base run had
+                // them: resume after hook_z with the edited z.
+                const torch::Tensor source =
+                    edit.kind == SweepEdit::Kind::set_z ? z_source_rows(layer, edit, rows, N_) : torch::Tensor();
+                const torch::Tensor z = edit_z(z_[static_cast<size_t>(layer)].repeat({rows, 1, 1, 1}), heads_of, N_, edit, source);
+                logits = model_.run_from_z(layer, x, z, positions_);
+            }
             logits = logits.view({static_cast<int64_t>(c), N_, logits.size(1), logits.size(2)});
             // Consecutive members of one layer are consecutive in heads when heads are layer-sorted;
             // otherwise score one candidate at a time so `first` is always an index into heads.

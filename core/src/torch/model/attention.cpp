@@ -12,28 +12,30 @@
 
 namespace headscope {
 
-at::Tensor HookedTransformer::transform_scores(int l, at::Tensor scores, int64_t q0, int64_t k0) const {
+at::Tensor HookedTransformer::transform_scores(int l, at::Tensor scores, int64_t q0, int64_t k0,
+                                               const at::Tensor& query_pos) const {
     scores = scores * packed_->attn_scale;
     if (config_.attn_softcap > 0) scores = torch::tanh(scores / config_.attn_softcap) * config_.attn_softcap;
     const int64_t nq = scores.size(-2), nk = scores.size(-1), w = config_.window(l);
     auto opts = torch::TensorOptions().dtype(torch::kLong).device(scores.device());
-    torch::Tensor qi = torch::arange(q0, q0 + nq, opts).unsqueeze(1), kj = torch::arange(k0, k0 + nk, opts).unsqueeze(0);
+    torch::Tensor qi = (query_pos.defined() ? query_pos.to(opts) : torch::arange(q0, q0 + nq, opts)).unsqueeze(1), kj = torch::arange(k0, k0 + nk, opts).unsqueeze(0);
     torch::Tensor hidden = kj > qi;  // causal
     if (w > 0) hidden = hidden.logical_or(qi - kj >= w);  // a query sees itself and the w - 1 keys before it
     return scores.masked_fill(hidden, -std::numeric_limits<double>::infinity());
 }
 
 // Scores, hook_attn_scores, softmax, hook_pattern and z for all T x T pairs at once.
-at::Tensor HookedTransformer::dense_attention(int l, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    const int64_t B = q.size(0), T = q.size(1), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head,
-                  g = config_.group_size();
+at::Tensor HookedTransformer::dense_attention(int l, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                              const at::Tensor& query_pos) {
+    const int64_t B = q.size(0), Tq = q.size(1), T = k.size(1), H = config_.n_heads, K = config_.n_kv_heads,
+                  dh = config_.d_head, g = config_.group_size();
     // Grouped-query attention without copying k/v: the g query heads of kv head j are stacked
-    // along the query axis, [B, K, g*T, dh] x [B, K, dh, T].
-    torch::Tensor qg = q.permute({0, 2, 1, 3}).reshape({B, K, g * T, dh});
-    torch::Tensor scores = torch::matmul(qg, k.permute({0, 2, 3, 1})).view({B, H, T, T});
-    scores = hooks_->apply(HookSite::attn_scores, l, transform_scores(l, scores, 0, 0));
+    // along the query axis, [B, K, g*Tq, dh] x [B, K, dh, T].
+    torch::Tensor qg = q.permute({0, 2, 1, 3}).reshape({B, K, g * Tq, dh});
+    torch::Tensor scores = torch::matmul(qg, k.permute({0, 2, 3, 1})).view({B, H, Tq, T});
+    scores = hooks_->apply(HookSite::attn_scores, l, transform_scores(l, scores, 0, 0, query_pos));
     torch::Tensor pattern = hooks_->apply(HookSite::attn_pattern, l, torch::softmax(scores, -1));
-    return torch::matmul(pattern.reshape({B, K, g * T, T}), v.permute({0, 2, 1, 3})).view({B, H, T, dh}).transpose(1, 2);
+    return torch::matmul(pattern.reshape({B, K, g * Tq, T}), v.permute({0, 2, 1, 3})).view({B, H, Tq, dh}).transpose(1, 2);
 }
 
 // The same z when nobody reads scores or patterns: blocks of kChunk queries against only the
@@ -86,20 +88,28 @@ void HookedTransformer::prepare_rotary(int64_t T) {
     if (config_.rope_local_theta > 0) ensure_rotary_tables(p.rotary_local, T, config_, true, options_.dtype, options_.device);
 }
 
-at::Tensor HookedTransformer::rotate(int l, const at::Tensor& x, int64_t T) {
-    if (uses_local_rotary(config_, l)) return apply_rotary(x, packed_->rotary_local, config_);
-    if (rotary_depends_on_length(config_)) {
+at::Tensor HookedTransformer::rotate(int l, const at::Tensor& x, int64_t T, const at::Tensor& index) {
+    const RotaryTables* tables = &packed_->rotary;
+    if (uses_local_rotary(config_, l)) {
+        tables = &packed_->rotary_local;
+    } else if (rotary_depends_on_length(config_)) {
         if (packed_->rotary_prompt_T != T)
             throw std::logic_error("rotary tables were prepared for another prompt length");
-        return apply_rotary(x, packed_->rotary_prompt, config_);
+        tables = &packed_->rotary_prompt;
     }
-    return apply_rotary(x, packed_->rotary, config_);
+    if (!index.defined()) return apply_rotary(x, *tables, config_);
+    const torch::Tensor i = index.to(tables->cos.device());
+    return apply_rotary(x, RotaryTables{tables->cos.index_select(0, i), tables->sin.index_select(0, i)}, config_);
 }
 
-at::Tensor HookedTransformer::attention(int l, const LayerCompute& L, const at::Tensor& x, int64_t T) {
+at::Tensor HookedTransformer::attention(int l, const LayerCompute& L, const at::Tensor& x, int64_t T,
+                                        const at::Tensor& query_index) {
     const int64_t B = x.size(0), H = config_.n_heads, K = config_.n_kv_heads, dh = config_.d_head;
     const torch::Tensor xf = x.reshape({B * T, -1});
-    torch::Tensor q = hooks_->apply(HookSite::attn_q, l, gemm(xf, L.W_q, L.b_q).view({B, T, H, dh}));
+    // Queries at every position, or (the last layer of a scored run) only at query_index.
+    const torch::Tensor xq = query_index.defined() ? x.index_select(1, query_index) : x;
+    const int64_t Tq = xq.size(1);
+    torch::Tensor q = hooks_->apply(HookSite::attn_q, l, gemm(xq.reshape({B * Tq, -1}), L.W_q, L.b_q).view({B, Tq, H, dh}));
     torch::Tensor k = hooks_->apply(HookSite::attn_k, l, gemm(xf, L.W_k, L.b_k).view({B, T, K, dh}));
     torch::Tensor v = hooks_->apply(HookSite::attn_v, l, gemm(xf, L.W_v, L.b_v).view({B, T, K, dh}));
     if (config_.qk_norm != QkNorm::none) {
@@ -107,17 +117,23 @@ at::Tensor HookedTransformer::attention(int l, const LayerCompute& L, const at::
         k = qk_norm(l, k, L.k_norm_w, HookSite::attn_k_normed);
     }
     if (config_.positions == PositionKind::rotary) {
-        q = hooks_->apply(HookSite::attn_rot_q, l, rotate(l, q, T));
+        q = hooks_->apply(HookSite::attn_rot_q, l, rotate(l, q, T, query_index));
         k = hooks_->apply(HookSite::attn_rot_k, l, rotate(l, k, T));
     }
     torch::Tensor z;
-    if (!training_ && T >= kChunkedAttentionFrom && !hooks_->wanted(HookSite::attn_scores, l) &&
-        !hooks_->wanted(HookSite::attn_pattern, l)) {
+    if (query_index.defined()) {
+        z = dense_attention(l, q, k, v, query_index);
+    } else if (!training_ && T >= kChunkedAttentionFrom && !hooks_->wanted(HookSite::attn_scores, l) &&
+               !hooks_->wanted(HookSite::attn_pattern, l)) {
         z = chunked_attention(l, q, k, v);
     } else {
         z = dense_attention(l, q, k, v);
     }
-    z = hooks_->apply(HookSite::attn_z, l, z);
+    return attention_output(l, L, hooks_->apply(HookSite::attn_z, l, z));
+}
+
+at::Tensor HookedTransformer::attention_output(int l, const LayerCompute& L, const at::Tensor& z) {
+    const int64_t B = z.size(0), T = z.size(1), H = config_.n_heads, dh = config_.d_head;
     torch::Tensor out;
     if (hooks_->wanted(HookSite::attn_result, l)) {
         // Per-head outputs, only when someone asked for them (before any output norm).

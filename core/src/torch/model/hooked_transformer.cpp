@@ -271,23 +271,31 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in, const std::ve
             {B, T, config_.d_model});
         x = x + hooks_->apply(HookSite::pos_embed, -1, pos);
     }
-    return final_logits(run_blocks(0, x), logit_positions);
+    return run_to_logits(0, x, logit_positions);
 }
 
 // One block on the residual stream x [B, T, d_model] (x is blocks.{l}.hook_resid_pre), with layer
 // l's weights materialized once. Norm placement: pre x + f(norm(x)); post x + norm(f(x));
 // pre+post both (the output norms live inside attention() and mlp(), before hook_attn_out /
-// hook_mlp_out, so those hooks hold exactly what is added to the residual stream).
-at::Tensor HookedTransformer::block(int l, const at::Tensor& x) {
+// hook_mlp_out, so those hooks hold exactly what is added to the residual stream). With
+// query_index (an unhooked layer) attention runs its queries, and the rest of the block runs,
+// only at those positions.
+at::Tensor HookedTransformer::block(int l, const at::Tensor& x, const at::Tensor& query_index) {
     const LayerCompute L = materialize_layer(l);
     const int64_t T = x.size(1);
-    const bool pre = config_.pre_norms();
     torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);
-    torch::Tensor attn_in = pre ? norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l) : resid;
-    torch::Tensor attn_out = attention(l, L, attn_in, T);
+    torch::Tensor attn_in =
+        config_.pre_norms() ? norm(resid, L.ln1_w, L.ln1_b, HookSite::ln1_scale, HookSite::ln1_normalized, l) : resid;
+    torch::Tensor attn_out = attention(l, L, attn_in, T, query_index);
+    if (query_index.defined()) resid = resid.index_select(1, query_index);
+    return block_after_attention(l, L, resid, attn_out);
+}
+
+at::Tensor HookedTransformer::block_after_attention(int l, const LayerCompute& L, const at::Tensor& resid,
+                                                    const at::Tensor& attn_out) {
     if (config_.attn_only) return hooks_->apply(HookSite::resid_post, l, resid + attn_out);
     auto mlp_in = [&](const torch::Tensor& h) {
-        return pre ? norm(h, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l) : h;
+        return config_.pre_norms() ? norm(h, L.ln2_w, L.ln2_b, HookSite::ln2_scale, HookSite::ln2_normalized, l) : h;
     };
     if (config_.parallel_residual)
         return hooks_->apply(HookSite::resid_post, l, resid + attn_out + mlp(l, L, mlp_in(resid)));
@@ -295,24 +303,45 @@ at::Tensor HookedTransformer::block(int l, const at::Tensor& x) {
     return hooks_->apply(HookSite::resid_post, l, mid + mlp(l, L, mlp_in(mid)));
 }
 
-// Layers from..n_layers-1 on the residual stream x [B, T, d_model] (x is blocks.{from}.hook_resid_pre).
-at::Tensor HookedTransformer::run_blocks(int from, at::Tensor x) {
-    if (config_.positions == PositionKind::rotary) prepare_rotary(x.size(1));
-    for (int l = from; l < config_.n_layers; ++l) x = block(l, x);
-    return x;
+bool HookedTransformer::layer_unhooked(int l) const {
+    for (int s = static_cast<int>(HookSite::resid_pre); s <= static_cast<int>(HookSite::mlp_expert_out); ++s)
+        if (hooks_->wanted(static_cast<HookSite>(s), l)) return false;
+    return true;
+}
+
+std::vector<int64_t> HookedTransformer::resolve_positions(const std::vector<int64_t>& positions, int64_t T) const {
+    std::vector<int64_t> index;
+    for (int64_t p : positions) {
+        const int64_t q = p < 0 ? p + T : p;
+        if (q < 0 || q >= T) throw UsageError(fmt::format("logit position {} is outside the run's {} positions", p, T));
+        index.push_back(q);
+    }
+    return index;
+}
+
+// Layers from.. on x [B, T, d_model] (blocks.{from}.hook_resid_pre), then the logits at `positions`.
+// A few scored positions and an unhooked last layer: that layer's queries, attention output and
+// MLP run only there (its keys and values at every position) — the same numbers, 1/T of its work.
+at::Tensor HookedTransformer::run_to_logits(int from, at::Tensor x, const std::vector<int64_t>& positions) {
+    constexpr size_t kScoredOnlyMax = 64;
+    const int last = config_.n_layers - 1;
+    const int64_t T = x.size(1);
+    if (config_.positions == PositionKind::rotary && from <= last) prepare_rotary(T);
+    const std::vector<int64_t> index = resolve_positions(positions, T);
+    if (!index.empty() && index.size() <= kScoredOnlyMax && static_cast<int64_t>(index.size()) < T && from <= last &&
+        layer_unhooked(last)) {
+        for (int l = from; l < last; ++l) x = block(l, x);
+        x = block(last, x, torch::tensor(index, torch::kLong).to(x.device()));
+        return final_logits(x, {});
+    }
+    for (int l = from; l <= last; ++l) x = block(l, x);
+    return final_logits(x, positions);
 }
 
 // Final norm, unembedding and final soft cap of x [B, T, d_model] at `positions` (all when empty) -> [B, P, d_vocab].
 at::Tensor HookedTransformer::final_logits(at::Tensor x, const std::vector<int64_t>& positions) {
     if (!positions.empty()) {
-        const int64_t T = x.size(1);
-        std::vector<int64_t> index;
-        for (int64_t p : positions) {
-            const int64_t q = p < 0 ? p + T : p;
-            if (q < 0 || q >= T)
-                throw UsageError(fmt::format("run_from_layer: logit position {} is outside the run's {} positions", p, T));
-            index.push_back(q);
-        }
+        const std::vector<int64_t> index = resolve_positions(positions, x.size(1));
         x = x.index_select(1, torch::tensor(index, torch::kLong).to(x.device()));
     }
     const int64_t B = x.size(0), P = x.size(1);
@@ -331,8 +360,35 @@ at::Tensor HookedTransformer::run_from_layer(int layer, const at::Tensor& resid_
         throw UsageError(fmt::format("run_from_layer: the residual stream must be [batch, pos, {}] with 1..{} positions",
                                      config_.d_model, config_.n_ctx));
     if (training_) repack();
+    return run_to_logits(layer, resid_pre.to(options_.device, options_.dtype), logit_positions);
+}
+
+at::Tensor HookedTransformer::run_from_z(int layer, const at::Tensor& resid_pre, const at::Tensor& z,
+                                         const std::vector<int64_t>& logit_positions) {
+    if (layer < 0 || layer >= config_.n_layers)
+        throw UsageError(fmt::format("run_from_z: layer {} is outside 0..{}", layer, config_.n_layers - 1));
+    if (!resid_pre.defined() || resid_pre.dim() != 3 || resid_pre.size(2) != config_.d_model || resid_pre.size(0) == 0 ||
+        resid_pre.size(1) == 0 || resid_pre.size(1) > config_.n_ctx)
+        throw UsageError(fmt::format("run_from_z: the residual stream must be [batch, pos, {}] with 1..{} positions",
+                                     config_.d_model, config_.n_ctx));
+    const int64_t B = resid_pre.size(0), T = resid_pre.size(1);
+    if (!z.defined() || z.dim() != 4 || z.size(0) != B || z.size(1) != T || z.size(2) != config_.n_heads ||
+        z.size(3) != config_.d_head)
+        throw UsageError(fmt::format("run_from_z: z must be [{}, {}, {}, {}] like the residual stream's batch and positions",
+                                     B, T, config_.n_heads, config_.d_head));
+    if (training_) repack();
     torch::Tensor x = resid_pre.to(options_.device, options_.dtype);
-    return final_logits(run_blocks(layer, x), logit_positions);
+    torch::Tensor zc = z.to(options_.device, options_.dtype);
+    const LayerCompute L = materialize_layer(layer);
+    const std::vector<int64_t> index = resolve_positions(logit_positions, T);
+    if (layer == config_.n_layers - 1 && !index.empty() && static_cast<int64_t>(index.size()) < T && layer_unhooked(layer)) {
+        // Only the scored positions of the last layer matter.
+        const torch::Tensor i = torch::tensor(index, torch::kLong).to(x.device());
+        x = block_after_attention(layer, L, x.index_select(1, i), attention_output(layer, L, zc.index_select(1, i)));
+        return final_logits(x, {});
+    }
+    x = block_after_attention(layer, L, x, attention_output(layer, L, zc));
+    return run_to_logits(layer + 1, x, logit_positions);
 }
 
 at::Tensor HookedTransformer::unembed(const at::Tensor& xf) const {
