@@ -211,6 +211,21 @@ torch::Tensor activate(Activation a, const torch::Tensor& x) {
 }
 
 torch::Tensor soft_cap(const torch::Tensor& x, double cap) { return torch::tanh(x / cap) * cap; }
+
+// The residual stream a resumed run starts from: [batch, pos, d_model] with 1..n_ctx positions.
+void check_resid_pre(const char* who, const at::Tensor& resid, const ModelConfig& c) {
+    if (!resid.defined() || resid.dim() != 3 || resid.size(2) != c.d_model || resid.size(0) == 0 || resid.size(1) == 0 ||
+        resid.size(1) > c.n_ctx)
+        throw UsageError(fmt::format("{}: the residual stream must be [batch, pos, {}] with 1..{} positions", who,
+                                     c.d_model, c.n_ctx));
+}
+
+// Whether the last layer runs only at the scored positions `index` of T: a few of them, and nobody
+// hooks the layer (a hook must see every position).
+bool last_layer_scored_only(const std::vector<int64_t>& index, int64_t T, bool last_layer_unhooked) {
+    constexpr size_t kScoredOnlyMax = 64;
+    return last_layer_unhooked && !index.empty() && index.size() <= kScoredOnlyMax && static_cast<int64_t>(index.size()) < T;
+}
 }  // namespace
 
 at::Tensor HookedTransformer::mlp(int l, const LayerCompute& L, const at::Tensor& x) {
@@ -323,13 +338,11 @@ std::vector<int64_t> HookedTransformer::resolve_positions(const std::vector<int6
 // A few scored positions and an unhooked last layer: that layer's queries, attention output and
 // MLP run only there (its keys and values at every position) — the same numbers, 1/T of its work.
 at::Tensor HookedTransformer::run_to_logits(int from, at::Tensor x, const std::vector<int64_t>& positions) {
-    constexpr size_t kScoredOnlyMax = 64;
     const int last = config_.n_layers - 1;
     const int64_t T = x.size(1);
     if (config_.positions == PositionKind::rotary && from <= last) prepare_rotary(T);
     const std::vector<int64_t> index = resolve_positions(positions, T);
-    if (!index.empty() && index.size() <= kScoredOnlyMax && static_cast<int64_t>(index.size()) < T && from <= last &&
-        layer_unhooked(last)) {
+    if (from <= last && last_layer_scored_only(index, T, layer_unhooked(last))) {
         for (int l = from; l < last; ++l) x = block(l, x);
         x = block(last, x, torch::tensor(index, torch::kLong).to(x.device()));
         return final_logits(x, {});
@@ -355,10 +368,7 @@ at::Tensor HookedTransformer::final_logits(at::Tensor x, const std::vector<int64
 at::Tensor HookedTransformer::run_from_layer(int layer, const at::Tensor& resid_pre, const std::vector<int64_t>& logit_positions) {
     if (layer < 0 || layer > config_.n_layers)
         throw UsageError(fmt::format("run_from_layer: layer {} is outside 0..{}", layer, config_.n_layers));
-    if (!resid_pre.defined() || resid_pre.dim() != 3 || resid_pre.size(2) != config_.d_model || resid_pre.size(0) == 0 ||
-        resid_pre.size(1) == 0 || resid_pre.size(1) > config_.n_ctx)
-        throw UsageError(fmt::format("run_from_layer: the residual stream must be [batch, pos, {}] with 1..{} positions",
-                                     config_.d_model, config_.n_ctx));
+    check_resid_pre("run_from_layer", resid_pre, config_);
     if (training_) repack();
     return run_to_logits(layer, resid_pre.to(options_.device, options_.dtype), logit_positions);
 }
@@ -367,10 +377,7 @@ at::Tensor HookedTransformer::run_from_z(int layer, const at::Tensor& resid_pre,
                                          const std::vector<int64_t>& logit_positions) {
     if (layer < 0 || layer >= config_.n_layers)
         throw UsageError(fmt::format("run_from_z: layer {} is outside 0..{}", layer, config_.n_layers - 1));
-    if (!resid_pre.defined() || resid_pre.dim() != 3 || resid_pre.size(2) != config_.d_model || resid_pre.size(0) == 0 ||
-        resid_pre.size(1) == 0 || resid_pre.size(1) > config_.n_ctx)
-        throw UsageError(fmt::format("run_from_z: the residual stream must be [batch, pos, {}] with 1..{} positions",
-                                     config_.d_model, config_.n_ctx));
+    check_resid_pre("run_from_z", resid_pre, config_);
     const int64_t B = resid_pre.size(0), T = resid_pre.size(1);
     if (!z.defined() || z.dim() != 4 || z.size(0) != B || z.size(1) != T || z.size(2) != config_.n_heads ||
         z.size(3) != config_.d_head)
@@ -381,7 +388,7 @@ at::Tensor HookedTransformer::run_from_z(int layer, const at::Tensor& resid_pre,
     torch::Tensor zc = z.to(options_.device, options_.dtype);
     const LayerCompute L = materialize_layer(layer);
     const std::vector<int64_t> index = resolve_positions(logit_positions, T);
-    if (layer == config_.n_layers - 1 && !index.empty() && static_cast<int64_t>(index.size()) < T && layer_unhooked(layer)) {
+    if (layer == config_.n_layers - 1 && last_layer_scored_only(index, T, layer_unhooked(layer))) {
         // Only the scored positions of the last layer matter.
         const torch::Tensor i = torch::tensor(index, torch::kLong).to(x.device());
         x = block_after_attention(layer, L, x.index_select(1, i), attention_output(layer, L, zc.index_select(1, i)));
