@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every reader (tests/fuzz): builds the libFuzzer harnesses with clang
-# (ASan + UBSan) into build-fuzz/, writes their seed corpora with the project's own writers, and
+# (ASan + UBSan) into build-fuzz/ (scripts/sanitizer_build.sh; shared with scripts/sanitize.sh, so
+# after the tests nothing is rebuilt), writes their seed corpora with the project's own writers, and
 # runs each target for FUZZ_SECONDS (default 60). Fails on any crash, sanitizer report, leak,
 # timeout or out-of-memory, printing the reproducer and how to add it to the regression corpus
 # (tests/fuzz/regressions/<target>/, replayed by ctest in the ordinary build).
@@ -17,22 +18,8 @@ seconds="${FUZZ_SECONDS:-60}"
 jobs="${FUZZ_JOBS:-$(nproc)}"
 [ "$jobs" -gt 4 ] && jobs=4
 
-# clang with libFuzzer's runtime (Debian: clang + libclang-rt-dev).
-need=()
-command -v clang++ >/dev/null || need+=(clang)
-clang_rt="$(clang++ -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-x86_64.a"
-[ -e "$clang_rt" ] || need+=(clang libclang-rt-dev)
-if [ "${#need[@]}" -gt 0 ]; then
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-  echo "fuzz: installing ${need[*]}"
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
-
-export CCACHE_BASEDIR="$root"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DHEADSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)"
+source "$root/scripts/phase.sh"
+phase "sanitizer build" bash "$root/scripts/sanitizer_build.sh"
 
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
@@ -58,6 +45,7 @@ run_target() {
     -artifact_prefix="$artifacts/" >"$log" 2>&1
 }
 
+fuzz_start=$(date +%s)
 failed=()
 running=0
 for t in "${targets[@]}"; do
@@ -68,6 +56,7 @@ for t in "${targets[@]}"; do
   if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
 done
 wait
+echo "== phase fuzzing: $(( $(date +%s) - fuzz_start )) s (${#targets[@]} targets x ${seconds} s, $jobs at a time)"
 for t in "${targets[@]}"; do
   status="$(cat "$build/logs/$t.status" 2>/dev/null || echo 99)"
   log="$build/logs/$t.log"

@@ -23,7 +23,7 @@ mkdir -p "$out"
 analyses="qk_ov_svd,composition,head_detectors,head_attribution,attention_sinks,logit_lens,head_similarity"
 "$build/app/cli/headscope" analyze --prompts "$root/data/prompts/ioi.jsonl" \
   --analysis "$analyses" --out "$out/tiny-world-ioi.h5" \
-  --report "$out/tiny-world-ioi.html" --pdf "$out/tiny-world-ioi.pdf" --threads 2
+  --report "$out/tiny-world-ioi.html" --pdf "$out/tiny-world-ioi.pdf"
 echo
 echo "No display found, so instead of the GUI the main job wrote the report of the built-in analyses"
 echo "on the built-in tiny-world model and its IOI prompts:"

@@ -252,6 +252,28 @@ Result AttentionSinks::run(AnalysisContext& ctx) {
                                              massive[order[0]].layer, massive[order[0]].dim, massive[order[0]].value,
                                              massive[order[0]].ratio, largest_elsewhere));
 
+    // Top lists and the headline of the report's Findings page.
+    {
+        const auto bos_heads = add_roles(result, bos_grid, "first-token sink head", 3, HeadOrder::highest, threshold);
+        const auto sec_heads = add_roles(result, sec_grid, "secondary-sink head", 3, HeadOrder::highest, threshold);
+        std::string h = bos_users.empty()
+                            ? fmt::format("No head gives the first token {:g} or more of its attention on average", threshold)
+                            : fmt::format("{} of {} heads give the first token {:g} or more of their attention (strongest {})",
+                                          bos_users.size(), L * H, threshold, heads_sentence(bos_heads, "{:.2f}"));
+        if (!secondary_tokens.empty()) {
+            std::pair<int, std::string> most{0, ""};
+            for (const auto& [tok, n] : secondary_tokens)
+                if (n > most.first) most = {n, tok};
+            h += fmt::format("; later tokens act as sinks in {} of {} prompt(s), most often '{}' ({} time(s))",
+                             prompts_with_secondary, scored, most.second, most.first);
+            if (!sec_heads.empty()) h += " for " + heads_sentence(sec_heads, "{:.2f}");
+        }
+        if (!massive.empty())
+            h += fmt::format("; sink tokens carry massive activations (layer {} dim {}: {:.0f}x the median)",
+                             massive[order[0]].layer, massive[order[0]].dim, massive[order[0]].ratio);
+        result.headline = h + ".";
+    }
+
     result.items.insert(result.items.begin(), ResultItem(std::move(sec_grid)));
     result.items.insert(result.items.begin(), ResultItem(std::move(bos_grid)));
     result.items.push_back(std::move(sinks));

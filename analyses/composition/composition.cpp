@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -129,9 +130,9 @@ public:
         const double threshold = baseline * ctx.params.get_real("baseline_factor");
 
         Result result;
-        result.items.push_back(graph(scores, L, H, threshold, ctx.params.get_int("top_edges"), baseline));
+        // The graph stays a local until the end: references into result.items do not survive its growth.
+        Graph g = graph(scores, L, H, threshold, ctx.params.get_int("top_edges"), baseline);
         for (int k = 0; k < 3; ++k) result.items.push_back(matrix(kKinds[k], scores[static_cast<size_t>(k)], L, H, baseline));
-        const Graph& g = std::get<Graph>(result.items[0]);
         const int64_t components = std::min<int64_t>(ctx.params.get_int("components"), c.d_head);
         if (components > 0 && !g.edges.empty()) {
             auto [table, shares] = component_items(g, ov, qk, H, components);
@@ -145,6 +146,29 @@ public:
             top += fmt::format("{}{} -{}-> {} {:.3f}", e ? ", " : "", g.nodes[static_cast<size_t>(g.edges[e].from)].id,
                                g.edges[e].kind, g.nodes[static_cast<size_t>(g.edges[e].to)].id, g.edges[e].weight);
         if (!top.empty()) result.summary.push_back("strongest: " + top);
+        // Top list: both ends of the three strongest edges.
+        std::vector<std::string> strongest;
+        for (size_t e = 0; e < g.edges.size() && e < 3; ++e) {
+            const Graph::Node& from = g.nodes[static_cast<size_t>(g.edges[e].from)];
+            const Graph::Node& to = g.nodes[static_cast<size_t>(g.edges[e].to)];
+            const std::string& kind = g.edges[e].kind;
+            if (from.layer >= 0 && from.head >= 0)
+                result.roles.push_back(HeadRole{HeadRef{from.layer, from.head},
+                                                fmt::format("writes into {} ({}-composition)", to.id, kind), "", g.edges[e].weight});
+            if (to.layer >= 0 && to.head >= 0)
+                result.roles.push_back(HeadRole{HeadRef{to.layer, to.head},
+                                                fmt::format("reads {} ({}-composition)", from.id, kind), "", g.edges[e].weight});
+            strongest.push_back(fmt::format("{} -> {} ({}, {:.3f})", from.id, to.id, kind, g.edges[e].weight));
+        }
+        result.items.insert(result.items.begin(), ResultItem(std::move(g)));
+        const Graph& graph_item = std::get<Graph>(result.items.front());
+        result.headline =
+            strongest.empty()
+                ? fmt::format("No pair of heads composes above {:.3g} (random baseline {:.3g}).", threshold, baseline)
+                : fmt::format("The strongest composition{} {} {}; {} edge{} exceed {:.3g}, {:g}x the random baseline {:.3g}.",
+                              strongest.size() == 1 ? "" : "s", strongest.size() == 1 ? "is" : "are",
+                              fmt::join(strongest, ", "), graph_item.edges.size(), graph_item.edges.size() == 1 ? "" : "s", threshold,
+                              ctx.params.get_real("baseline_factor"), baseline);
         ctx.step(1.0, "done");
         return result;
     }

@@ -32,4 +32,10 @@ struct NamedScores {
 // Top-k heads by |primary| with every part's score in its own column.
 Table top_heads_table(const std::vector<NamedScores>& parts, size_t primary, int heads, size_t k);
 
+// The report's view of the result: its top lists (HeadRole per head the summary names: DLA, ablation,
+// attribution and activation patching) and a headline in words. `answer_metric`: the metric is
+// about the answer token (answer_logit, logit_diff), so the roles can say "the answer".
+void add_findings(Result& result, const std::string& metric_text, bool answer_metric, const std::string& ablation,
+                  double mean_clean, size_t prompts, double patching_gap);
+
 }  // namespace headscope::attribution

@@ -514,6 +514,14 @@ Result HeadAttribution::run(AnalysisContext& ctx) {
     add_agreement(r);
     if (!r.scores.empty()) r.result.items.push_back(top_heads_table(r.scores, r.scores.size() - 1, r.H, r.opt.top_k));
     add_prompt_table(r);
+    double mean_clean = 0, gap = 0;
+    size_t gaps = 0;
+    for (size_t i = 0; i < r.N; ++i) {
+        mean_clean += r.clean[i] / static_cast<double>(r.N);
+        if (r.has_corrupted[i] && std::isfinite(r.corrupted[i])) gap += r.clean[i] - r.corrupted[i], ++gaps;
+    }
+    add_findings(r.result, r.metric_text, r.opt.metric == MetricKind::logit_diff || r.opt.metric == MetricKind::answer_logit,
+                 r.opt.ablation, mean_clean, r.N, gaps ? gap / static_cast<double>(gaps) : 0.0);
     ctx.step(1.0, "done");
     return std::move(r.result);
 }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <numeric>
@@ -114,11 +115,45 @@ public:
                     result.summary.push_back(fmt::format("{}: {}", g->title, top_heads_text(*g, 3)));
             }
         }
+        add_findings(result);
         ctx.step(1.0, "done");
         return result;
     }
 
 private:
+    // Top lists: the heads scoring at least kRoleScore on the random repeated sequences (at most 3
+    // per kind), and a headline naming them.
+    static constexpr double kRoleScore = 0.3;
+    static void add_findings(Result& result) {
+        const std::pair<int, const char*> kinds[] = {
+            {kInduction, "induction head"}, {kPrevious, "previous-token head"}, {kDuplicate, "duplicate-token head"}};
+        std::vector<std::string> found, missing;
+        for (const auto& [d, role] : kinds) {
+            const HeadGrid* g = result.head_grid(kDetectors[d].key);
+            if (!g) continue;
+            const auto heads = add_roles(result, *g, role, 3, HeadOrder::highest, kRoleScore);
+            if (!heads.empty()) {
+                found.push_back(fmt::format("{} {} {}{}", heads_sentence(heads, "{:.2f}"), heads.size() == 1 ? "is a" : "are",
+                                            role, heads.size() == 1 ? "" : "s"));
+            } else {
+                const auto best = top_heads(*g, 1);
+                if (!best.empty())
+                    missing.push_back(fmt::format("{} {} ({:.2f})", std::string(role).substr(0, std::string(role).size() - 5),
+                                                  head_label(best.front().head), best.front().value));
+            }
+        }
+        // Scores are shares of attention on random repeated sequences; a head counts from kRoleScore.
+        if (found.empty()) {
+            result.headline = fmt::format("On random repeated sequences no head reaches a score of {:g}", kRoleScore);
+            if (!missing.empty()) result.headline += fmt::format("; the best are {}", fmt::join(missing, ", "));
+        } else {
+            result.headline = fmt::format("On random repeated sequences {}", fmt::join(found, "; "));
+            if (!missing.empty())
+                result.headline += fmt::format("; no other kind reaches {:g} (best {})", kRoleScore, fmt::join(missing, ", "));
+        }
+        result.headline += ".";
+    }
+
     static void add_grids(Result& result, const Totals& t, int L, int H, const std::string& suffix,
                           const std::string& where) {
         for (int d : {kInduction, kPrevious, kDuplicate}) {

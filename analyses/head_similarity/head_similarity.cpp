@@ -174,6 +174,23 @@ Result HeadSimilarity::run(AnalysisContext& ctx) {
     result.summary.push_back(fmt::format("{} cluster(s) of 2+ heads at JS distance <= {:g} ({} spanning several layers), over {} "
                                          "prompt(s)",
                                          cl.rows.size(), cut, cross_layer, used));
+    // Top list: pairs in different layers close enough to join a cluster (JS distance <= cut).
+    std::vector<std::string> redundant;
+    for (size_t j = 0; j < pairs.size() && j < 3 && pairs[j].s >= 1.0 - cut; ++j) {
+        const HeadRef a{pairs[j].a / H, pairs[j].a % H}, b{pairs[j].b / H, pairs[j].b % H};
+        result.roles.push_back(HeadRole{a, "attends like " + head_label(b) + " (redundant)", "", pairs[j].s});
+        result.roles.push_back(HeadRole{b, "attends like " + head_label(a) + " (redundant)", "", pairs[j].s});
+        redundant.push_back(fmt::format("{} and {} ({:.2f})", head_label(a), head_label(b), pairs[j].s));
+    }
+    result.headline = fmt::format("{} cluster{} of heads attend alike (JS distance <= {:g}), {} of them across layers", cl.rows.size(),
+                                  cl.rows.size() == 1 ? "" : "s", cut, cross_layer);
+    if (!redundant.empty())
+        result.headline += fmt::format("; the most redundant pairs in different layers are {}", fmt::join(redundant, ", "));
+    else if (!pairs.empty())
+        result.headline += fmt::format("; no pair in different layers is that close (most similar: {} and {}, {:.2f})",
+                                       labels[static_cast<size_t>(pairs[0].a)], labels[static_cast<size_t>(pairs[0].b)],
+                                       pairs[0].s);
+    result.headline += fmt::format(", over {} prompt(s).", used);
     result.items.push_back(std::move(rp));
     result.items.push_back(std::move(cl));
     result.items.push_back(std::move(co));

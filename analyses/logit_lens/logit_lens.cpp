@@ -146,6 +146,15 @@ public:
                                                      settling.back().scores.back(), rows - 1));
             }
         }
+        {
+            double depth = 0;
+            for (const TokenScores& s : settling) depth += s.scores.back() / static_cast<double>(settling.size());
+            result.headline = fmt::format(
+                "At the final position the logit lens's top token becomes the model's prediction, and stays it, at depth "
+                "{:.2f} of {} on average over {} prompt(s) (0 = the embeddings, {} = after the last layer).",
+                depth, rows - 1, settling.size(), rows - 1);
+        }
+        table.appendix = true;  // every top prediction at every depth: reference material
         result.items.push_back(std::move(table));
         for (Matrix& m : matrices) result.items.push_back(std::move(m));
         for (TokenScores& s : settling) result.items.push_back(std::move(s));

@@ -159,6 +159,7 @@ public:
                 "query side and the key side (a query token of the first list attends to key tokens of the second). "
                 "The sign of each pair is chosen so that its strongest query token is positive." +
                 std::string(kRotaryNote);
+            ov_table.appendix = qk_table.appendix = true;
             result.items.push_back(std::move(ov_table));
             result.items.push_back(std::move(qk_table));
         }
@@ -168,13 +169,32 @@ public:
                                    "key-side (right) singular vectors of W_Q·W_Kᵀ: the residual directions a key reads",
                                    "input (left) singular vectors of W_V·W_O: the residual directions the head reads",
                                    "output (right) singular vectors of W_V·W_O: the residual directions the head writes"};
-            for (int i = 0; i < 4; ++i)
-                result.items.push_back(vector_matrix(keys[i], what[i], L, H, n_vectors, c.d_model, std::move(vectors[i])));
+            for (int i = 0; i < 4; ++i) {
+                Matrix m = vector_matrix(keys[i], what[i], L, H, n_vectors, c.d_model, std::move(vectors[i]));
+                m.appendix = true;  // reference material: the report's appendix
+                result.items.push_back(std::move(m));
+            }
         }
-        for (Spectrum& s : spectra) result.items.push_back(std::move(s));
+        for (Spectrum& s : spectra) {
+            s.appendix = true;  // every head's spectrum: small multiples in the report's appendix
+            result.items.push_back(std::move(s));
+        }
 
         const HeadGrid& copy_grid = std::get<HeadGrid>(result.items[0]);
         result.summary.push_back("highest OV copying score: " + ranked(copy_grid, 3, true));
+        // Top list: heads whose OV circuit copies (most of W_E·OV·W_U's eigenvalue mass positive).
+        const auto copiers = add_roles(result, copy_grid, "copying OV circuit", 3, HeadOrder::highest, kCopyingRole);
+        const auto low_rank = top_heads(std::get<HeadGrid>(result.items[1]), 1, HeadOrder::lowest);
+        result.headline = copiers.empty()
+                              ? fmt::format("No head's OV circuit copies tokens (no copying score reaches {:g}; highest {})",
+                                            kCopyingRole, heads_sentence(top_heads(copy_grid, 1), "{:.2f}"))
+                              : fmt::format("{} {} the most strongly copying OV circuit{} (copying score, 1 = pure copying)",
+                                            heads_sentence(copiers, "{:.2f}"), copiers.size() == 1 ? "has" : "have",
+                                            copiers.size() == 1 ? "" : "s");
+        if (!low_rank.empty())
+            result.headline += fmt::format("; the lowest QK effective rank is {}'s ({:.2f} of d_head {})",
+                                           head_label(low_rank.front().head), low_rank.front().value, c.d_head);
+        result.headline += ".";
         result.summary.push_back("lowest QK effective rank: " + ranked(std::get<HeadGrid>(result.items[1]), 3, false));
         result.summary.push_back("lowest OV effective rank: " + ranked(std::get<HeadGrid>(result.items[2]), 3, false));
         ctx.step(1.0, "done");
@@ -182,6 +202,7 @@ public:
     }
 
 private:
+    static constexpr double kCopyingRole = 0.5;  // copying score from which a head counts as copying
     static void append(std::vector<double>& to, const std::vector<double>& from) {
         to.insert(to.end(), from.begin(), from.end());
     }

@@ -12,6 +12,7 @@
 
 #include "headscope/default_paths.hpp"
 #include "headscope/error.hpp"
+#include "headscope/threads.hpp"
 
 namespace headscope::cli {
 
@@ -55,7 +56,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
                    "llama2.c only: its tokenizer .bin (default: tokenizer.bin or tok<vocab>.bin next to MODEL)");
     cmd.add_option("--device", o.device, "compute device: cpu, cuda, cuda:N")->capture_default_str();
     cmd.add_option("--dtype", o.dtype, "compute dtype: float32, float64, float16, bfloat16")->capture_default_str();
-    cmd.add_option("--threads", o.threads, "CPU threads for LibTorch (0 = LibTorch's default)");
+    cmd.add_option("--threads", o.threads, "at most N CPU threads (default 0: the CPUs this process may use - affinity, cgroup quota, MPI ranks on the node; fewer while other processes keep CPUs busy, see README)");
     cmd.add_option("--max-memory", o.max_memory_gb,
                    "memory budget in GiB: refuse to load when the estimated peak is larger (default: the memory "
                    "available now)");
@@ -105,7 +106,8 @@ LoadedModel load(const ModelOptions& o) {
     lo.tokenizer_path = o.tokenizer;
     lo.compute = compute_options(o);
     lo.max_memory_gb = o.max_memory_gb;
-    if (o.threads > 0) torch::set_num_threads(o.threads);
+    configure_threads(o.threads);
+    set_threads_log(o.verbose);
     const std::string path = model_path(o);
     const auto start = std::chrono::steady_clock::now();
     LoadedModel m = load_model(path, lo);
@@ -113,7 +115,8 @@ LoadedModel load(const ModelOptions& o) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::cerr << fmt::format("headscope: loaded {} in {:.3f} s\n", path, seconds)
                   << "headscope: weights " << m.model->weight_policy() << "\n"
-                  << "headscope: matmul " << m.model->matmul_path() << "\n";
+                  << "headscope: matmul " << m.model->matmul_path() << "\n"
+                  << "headscope: " << threads_text() << "\n";
     }
     return m;
 }

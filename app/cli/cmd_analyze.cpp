@@ -174,6 +174,11 @@ void run_analyze(const AnalyzeOptions& o) {
     std::vector<std::string> failed;
     for (const auto& r : file.results)
         if (!r.error.empty()) failed.push_back(r.analysis_id);
+    if (!g_interrupted) {
+        // The patterns the report's head cards show (one forward of the representative prompt).
+        file.card_patterns = head_card_patterns(*m.model, prompts, file.results);
+        if (!file.card_patterns.empty()) write_results_file(o.out, file);
+    }
     std::cout << fmt::format("wrote {} ({} analyses{})\n", o.out, file.results.size(),
                              failed.empty() ? "" : fmt::format(", {} failed", failed.size()));
     if (!o.report.empty() || !o.pdf.empty()) write_report(o.out, o.report, o.pdf);

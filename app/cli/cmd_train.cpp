@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "cli_common.hpp"
+#include "headscope/threads.hpp"
 #include "headscope/training.hpp"
 
 namespace headscope::cli {
@@ -57,7 +58,7 @@ private:
 };
 
 void run_train(TrainCliOptions& o) {
-    if (o.threads > 0) torch::set_num_threads(o.threads);
+    configure_threads(o.threads);
     ProgressBar bar;
     if (!o.quiet) o.train.on_progress = [&bar](const TrainProgress& p) { bar.update(p); };
     TrainResult r = train_recipe(o.train);
@@ -87,7 +88,7 @@ void register_train(CLI::App& app) {
     cmd->add_option("--init", o->train.init_from, "continue from a model this recipe trained before (its directory)")
         ->check(CLI::ExistingDirectory);
     cmd->add_flag("--tiny", o->train.tiny, "a miniature model and batch (smoke tests)");
-    cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (0 = LibTorch's default)");
+    cmd->add_option("--threads", o->threads, "at most N CPU threads (default 0: the CPUs this process may use - affinity, cgroup quota, MPI ranks on the node; fewer while other processes keep CPUs busy, see README)");
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output");
     cmd->callback([o] { run_train(*o); });
 }

@@ -5,8 +5,12 @@
 
 #include "cli_common.hpp"
 #include "headscope/error.hpp"
+#include "headscope/threads.hpp"
 
 int main(int argc, char** argv) {
+    // Before any parallel region: the default thread count and the load governor (--threads
+    // narrows it when a command loads its model).
+    headscope::configure_threads();
     CLI::App app{"headscope — mechanistic interpretability workbench for transformer language models"};
     app.set_version_flag("--version", std::string("headscope ") + HEADSCOPE_VERSION);
     app.require_subcommand(1);

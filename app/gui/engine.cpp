@@ -2,6 +2,7 @@
 
 #include "engine_jobs.hpp"
 #include "headscope/report/report.hpp"
+#include "headscope/sdk/analysis_runner.hpp"
 #include "engine_thread.hpp"
 
 namespace headscope::gui {
@@ -120,6 +121,8 @@ void Engine::export_report(const QString& html_path, const QString& pdf_path, st
         ResultsFile file;
         file.provenance = provenance_of(state);
         file.results = results;
+        if (state.loaded)  // the head cards' patterns, on the GUI's prompt
+            file.card_patterns = head_card_patterns(*state.loaded->model, state.prompts, file.results);
         write_report_files(file, html_path.toStdString(), pdf_path.toStdString());
         const QString shown = html_path.isEmpty() ? pdf_path : html_path;
         thread_->deliver(this, [this, shown] { Q_EMIT exported(shown); });

@@ -8,6 +8,7 @@
 #include <QMetaObject>
 
 #include "engine_state.hpp"
+#include "headscope/threads.hpp"
 
 namespace headscope::gui {
 
@@ -104,10 +105,10 @@ void EngineThread::deliver(QObject* receiver, std::function<void()> fn) {
 }
 
 void EngineThread::run() {
-    // LibTorch's default here can be a single intra-op thread; the engine is the only thread
-    // doing tensor work, so it may use every core (an intervention re-run at 2,048 tokens is
-    // ~1.8x faster on 2 cores).
-    at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    // The engine is the only thread doing tensor work: it uses the CPUs this process may use
+    // (an intervention re-run at 2,048 tokens is ~1.8x faster on 2 cores), fewer while other
+    // processes keep them busy (headscope/threads.hpp).
+    configure_threads();
     std::unique_ptr<EngineState> state;
     try {
         state = make_state_ ? make_state_() : std::make_unique<EngineState>();

@@ -91,8 +91,8 @@ TEST_CASE("the PDF shows the head column whole and puts long tables in an append
     // Every head label of the long table is printed whole, not cut to "L…".
     for (const char* head : {"L10H10", "L10H11", "L10H12", "L10H13"}) CHECK(s.find(head) != std::string::npos);
     CHECK(s.find("L1\xE2\x80\xA6") == std::string::npos);
-    // The long table comes after every figure, in the appendix; the short one stays in place.
-    const size_t after = s.find("Grid after the table"), appendix = s.find("Appendix: long tables");
+    // The long table comes after every figure, in the appendix (its first rows); the short one stays in place.
+    const size_t after = s.find("Grid after the table"), appendix = s.find("Reference material:");
     REQUIRE(after != std::string::npos);
     REQUIRE(appendix != std::string::npos);
     CHECK(appendix > after);
@@ -100,5 +100,8 @@ TEST_CASE("the PDF shows the head column whole and puts long tables in an append
     const size_t short_at = s.find("L3H2");
     REQUIRE(short_at != std::string::npos);
     CHECK(short_at < after);
-    CHECK(s.find("table A1 in the appendix") < after);
+    const size_t note = s.find("1 more item of this analysis: see the appendix");
+    CHECK(note > after);
+    CHECK(note < appendix);
+    CHECK(s.find("The first 15 of 30 rows") > appendix);
 }

@@ -27,4 +27,11 @@ std::map<std::string, std::map<std::string, std::string>> parse_settings(const s
 Result run_analysis(const AnalysisRegistry& registry, const AnalysisRequest& request, HookedTransformer& model,
                     const Tokenizer& tokenizer, const std::vector<TokenizedPrompt>& prompts, Progress& progress);
 
+// The attention patterns a report's head cards draw (ResultsFile::card_patterns): the pattern of
+// every card head of `results` (report/findings.hpp) on the representative prompt — the prompt of
+// median length, the first of them on a tie — its last 64 positions when it is longer. Empty when
+// there are no prompts or no heads. Call it after the analyses and store it with their results.
+std::vector<Matrix> head_card_patterns(HookedTransformer& model, const std::vector<TokenizedPrompt>& prompts,
+                                       const std::vector<Result>& results);
+
 }  // namespace headscope

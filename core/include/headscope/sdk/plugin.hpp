@@ -11,7 +11,7 @@ class AnalysisRegistry;
 }
 
 // Bump whenever a public SDK header changes in a way that breaks binary compatibility.
-#define HEADSCOPE_PLUGIN_ABI_VERSION 1u
+#define HEADSCOPE_PLUGIN_ABI_VERSION 2u
 
 extern "C" {
 struct HeadscopePluginInfo {

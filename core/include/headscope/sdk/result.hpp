@@ -23,6 +23,10 @@ struct ItemHeader {
     std::string title;        // for people ("Induction score")
     std::string description;  // one or two sentences: what the number means
     std::optional<HeadRef> head;  // set when the item is about one head (e.g. its pattern)
+    // Reference material (e.g. every singular vector): reports put it in their appendix, after
+    // the findings and the detail sections. Long tables and the members of a series of items
+    // (spectrum_L0H0, spectrum_L0H1, ...) beyond the first two go there anyway.
+    bool appendix = false;
 };
 
 // One score per head: values[layer * heads + head].
@@ -87,6 +91,15 @@ struct Graph : ItemHeader {
 };
 
 using ResultItem = std::variant<HeadGrid, Matrix, Spectrum, Table, TokenScores, Graph>;
+
+// A head the analysis singles out, and why: the analysis's "top list". Reports open with every
+// head of every analysis's top list, its roles and the scores behind them (the Findings page).
+struct HeadRole {
+    HeadRef head;
+    std::string role;   // for people, short: "induction head", "writes the answer (DLA)"
+    std::string item;   // key of the head grid the value is read from ("induction_score"); may be empty
+    double value = 0;   // the head's value in that grid
+};
 const ItemHeader& header_of(const ResultItem& item);
 const char* kind_name(const ResultItem& item);  // "head_grid", "matrix", "spectrum", ...
 
@@ -96,6 +109,10 @@ struct Result {
     std::string analysis_version;
     std::map<std::string, std::string> parameters;  // as used (defaults filled in)
     std::vector<std::string> summary;  // short lines for people ("L1H4 induction 0.93 ...")
+    // The key result in one or two sentences with numbers, written for a reader of the report
+    // ("L1H6 is an induction head (score 0.93) ..."); the first summary line stands in when empty.
+    std::string headline;
+    std::vector<HeadRole> roles;       // the heads this analysis singles out (result_helpers: add_roles)
     std::vector<ResultItem> items;
     std::string error;  // non-empty when the analysis failed; items may then be empty
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,18 @@ inline std::string top_heads_text(const HeadGrid& grid, size_t count, HeadOrder 
                                   const std::string& number_format = "{:.3f}") {
     return top_heads_text(top_heads(grid, count, order), number_format);
 }
+
+// "L2H2 (+0.517), L1H7 (+0.477) and L2H3 (+0.426)": heads with their values for a sentence.
+std::string heads_sentence(const std::vector<RankedHead>& heads, const std::string& number_format = "{:.3g}");
+
+// Adds the top `count` heads of `grid` in `order` to r.roles as `role` (their values from the
+// grid, r.roles[i].item = grid.key). A head is kept only when its value passes `threshold` in the
+// order's direction (highest: value >= threshold; lowest: value <= threshold; magnitude:
+// |value| >= threshold) and its magnitude is at least `share_of_top` of the top head's. Returns
+// the heads added.
+std::vector<RankedHead> add_roles(Result& r, const HeadGrid& grid, const std::string& role, size_t count,
+                                  HeadOrder order = HeadOrder::highest, std::optional<double> threshold = std::nullopt,
+                                  double share_of_top = 0);
 
 // A token's text as the tokenizer decodes it, or its piece where that text is empty (BOS is
 // "<s>" or "<|bos|>", not ""); "#id" when id is outside the vocabulary. Not escaped: it may hold

@@ -28,6 +28,9 @@ struct Provenance {
 struct ResultsFile {
     Provenance provenance;
     std::vector<Result> results;
+    // The attention patterns the report's head cards draw (head_card_patterns in
+    // sdk/analysis_runner.hpp), stored under /findings; empty in files without them.
+    std::vector<Matrix> card_patterns;
 };
 
 // Atomic (temporary file + rename).

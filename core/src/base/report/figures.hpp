@@ -20,6 +20,12 @@ Figure matrix_figure(const Matrix& matrix);
 // Line plot of every series over its index, with axes, ticks and a legend.
 Figure spectrum_figure(const Spectrum& spectrum);
 
+// Small multiples: one small line plot per spectrum (e.g. every head's QK and OV singular
+// values), as many per row as fit in `width` (at least cell_min pixels each), each with its own
+// y range (from 0, or log), labelled by its head (or title); one legend of the series on top.
+Figure spectra_grid_figure(const std::vector<const Spectrum*>& spectra, double width, double cell_min = 110,
+                            double aspect = 0.62);
+
 // Nodes in columns by layer, weighted edges as curves (width ~ |weight|, colour = kind,
 // dashed = negative). At most kMaxGraphEdges edges (the heaviest) are drawn.
 constexpr size_t kMaxGraphEdges = 300;

@@ -1,12 +1,14 @@
 // The HTML report: one self-contained file (inline CSS and SVG, rasters as data: URIs), every
 // piece of text from the results escaped. Output depends only on the results.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "headscope/report/report.hpp"
-#include "report/figures.hpp"
+#include "report/html_parts.hpp"
 #include "report/report_model.hpp"
+#include "report/report_sections.hpp"
 #include "report/report_summary.hpp"
 #include "report/report_text.hpp"
 
@@ -48,75 +50,19 @@ figcaption p { margin: 0 0 6px; color: #4a5366; font-size: 14px; }
 .chips { line-height: 2.1; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; }
 .tok { padding: 2px 3px; margin-right: 2px; border-radius: 3px; white-space: pre; }
 .note { color: #6b7385; font-size: 13px; }
+.heads td:nth-child(3) { font-size: 13px; color: #3d4657; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 14px; margin: 10px 0 24px; }
+.card { border: 1px solid #dde2ea; border-radius: 6px; padding: 10px 12px; background: #fbfcfe; }
+.card h3 { font-size: 18px; margin: 0; }
+.card .roles { color: #2859a8; margin: 2px 0 8px; font-size: 14px; }
+.card .plot svg { width: 100%; height: auto; }
+.card table.measures { width: 100%; font-size: 13px; }
+.card table.measures th { font-weight: normal; background: none; }
+.card tr.role th, .card tr.role td { font-weight: 600; }
+details.appendix { margin: 8px 0 14px; border: 1px solid #e3e7ee; border-radius: 4px; padding: 4px 10px; }
+details.appendix > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
 footer { margin-top: 40px; color: #7a8396; font-size: 13px; border-top: 1px solid #e3e7ee; padding-top: 8px; }
 )CSS";
-
-void item_html(std::string& out, const ResultItem& item, const std::string& anchor) {
-    const ItemHeader& h = header_of(item);
-    out += fmt::format("<figure id=\"{}\">\n<figcaption><h3>{}<span class=\"kind\">{}</span></h3>\n", anchor,
-                       html_escape(h.title.empty() ? h.key : h.title), html_escape(kind_name(item)));
-    if (!h.description.empty()) out += "<p>" + html_escape(h.description) + "</p>\n";
-    out += "</figcaption>\n";
-    const std::string problem = item_problem(item);
-    if (!problem.empty()) {
-        out += "<p class=\"error\">This item cannot be drawn: " + html_escape(problem) + "</p>\n</figure>\n";
-        return;
-    }
-    std::visit(
-        [&](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, HeadGrid>) {
-                out += "<div class=\"plot\">" + to_svg(head_grid_figure(v)) + "</div>\n";
-            } else if constexpr (std::is_same_v<T, Matrix>) {
-                Figure f = matrix_figure(v);
-                out += "<div class=\"plot\">" + to_svg(f) + "</div>\n";
-                if (static_cast<size_t>(v.rows) * v.cols > kMaxCellsAsRects)
-                    out += fmt::format("<p class=\"note\">{} rows x {} columns, drawn as an image{}.</p>\n", v.rows, v.cols,
-                                       v.rows > kMaxRasterSide || v.cols > kMaxRasterSide ? " of block means" : "");
-            } else if constexpr (std::is_same_v<T, Spectrum>) {
-                out += "<div class=\"plot\">" + to_svg(spectrum_figure(v)) + "</div>\n";
-            } else if constexpr (std::is_same_v<T, Graph>) {
-                out += "<div class=\"plot\">" + to_svg(graph_figure(v)) + "</div>\n";
-            } else if constexpr (std::is_same_v<T, TokenScores>) {
-                const ValueRange range = value_range(v.scores, v.scale);
-                bool nan = false;
-                out += "<div class=\"chips\">";
-                for (size_t i = 0; i < v.tokens.size(); ++i) {
-                    const Rgb bg = colour_of(v.scores[i], range, v.scale);
-                    nan = nan || !std::isfinite(v.scores[i]);
-                    out += fmt::format("<span class=\"tok\" style=\"background:{};color:{}\" title=\"{}: {}\">{}</span>",
-                                       css(bg), css(text_colour_on(bg)), i, format_number(v.scores[i], 6),
-                                       html_escape(token_display(v.tokens[i])));
-                }
-                out += "</div>\n<div class=\"plot\">" + to_svg(horizontal_legend(range, v.scale, 320, nan)) + "</div>\n";
-            } else if constexpr (std::is_same_v<T, Table>) {
-                out += "<div class=\"plot\"><table>\n<tr>";
-                for (const auto& c : v.columns) out += "<th>" + html_escape(c) + "</th>";
-                out += "</tr>\n";
-                const size_t shown = std::min(v.rows.size(), kHtmlTableRows);
-                for (size_t r = 0; r < shown; ++r) {
-                    out += "<tr>";
-                    const size_t width = std::max(v.columns.size(), v.rows[r].size());
-                    for (size_t c = 0; c < width; ++c) {
-                        if (c >= v.rows[r].size()) {
-                            out += "<td></td>";
-                            continue;
-                        }
-                        const Cell& cell = v.rows[r][c];
-                        out += cell_is_number(cell) ? "<td class=\"num\">" : "<td>";
-                        out += html_escape(cell_text(cell)) + "</td>";
-                    }
-                    out += "</tr>\n";
-                }
-                out += "</table></div>\n";
-                if (shown < v.rows.size())
-                    out += fmt::format("<p class=\"note\">The first {} of {} rows; every row is in the results file.</p>\n",
-                                       shown, v.rows.size());
-            }
-        },
-        item);
-    out += "</figure>\n";
-}
 
 std::string analysis_anchor(size_t index, const Result& r) { return fmt::format("a{}-{}", index, anchor_id(r.analysis_id)); }
 
@@ -125,6 +71,9 @@ std::string analysis_anchor(size_t index, const Result& r) { return fmt::format(
 std::string render_html_report(const ResultsFile& results) {
     const Provenance& p = results.provenance;
     const std::string title = report_title(results);
+    const Findings findings = collect_findings(results);
+    std::vector<const Result*> analyses;
+    for (const Result& r : results.results) analyses.push_back(&r);
     std::string out;
     out.reserve(1 << 16);
     out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n";
@@ -132,19 +81,32 @@ std::string render_html_report(const ResultsFile& results) {
     out += fmt::format("<meta name=\"generator\" content=\"headscope {}\"/>\n", html_escape(HEADSCOPE_VERSION));
     out += "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<main>\n";
     out += "<h1>" + html_escape(title) + "</h1>\n";
-    out += fmt::format("<p class=\"sub\">{} {} on {} prompt{}{}.</p>\n", results.results.size(),
-                       results.results.size() == 1 ? "analysis" : "analyses", p.prompts.size(),
-                       p.prompts.size() == 1 ? "" : "s",
+    out += fmt::format("<p class=\"sub\">{} {} on {} prompt{}{}.</p>\n", analyses.size(),
+                       analyses.size() == 1 ? "analysis" : "analyses", p.prompts.size(), p.prompts.size() == 1 ? "" : "s",
                        p.created_utc.empty() ? "" : ", run " + html_escape(p.created_utc));
 
-    // Contents.
-    out += "<nav>\n<h2>Contents</h2>\n<ol>\n<li><a href=\"#provenance\">Provenance</a></li>\n";
-    for (size_t i = 0; i < results.results.size(); ++i) {
-        const Result& r = results.results[i];
+    // What was found comes first; then the cards of the heads that matter.
+    findings_html(out, results, findings);
+    head_cards_html(out, results, findings);
+
+    // Where each item goes: the detail sections, or the appendix.
+    std::vector<std::vector<PlacedItem>> placed;
+    bool any_appendix = false;
+    for (const Result* r : analyses) {
+        placed.push_back(place_items(*r));
+        for (const PlacedItem& item : placed.back()) any_appendix = any_appendix || item.appendix;
+    }
+
+    out += "<nav>\n<h2>Contents</h2>\n<ol>\n<li><a href=\"#findings\">Findings</a></li>\n";
+    if (!card_heads(findings).empty()) out += "<li><a href=\"#head-cards\">Head cards</a></li>\n";
+    out += "<li><a href=\"#provenance\">Provenance</a></li>\n";
+    for (size_t i = 0; i < analyses.size(); ++i) {
+        const Result& r = *analyses[i];
         out += fmt::format("<li><a href=\"#{}\">{}</a>{}</li>\n", analysis_anchor(i, r),
                            html_escape(r.analysis_title.empty() ? r.analysis_id : r.analysis_title),
                            r.error.empty() ? "" : " <span class=\"failed\">(failed)</span>");
     }
+    if (any_appendix) out += "<li><a href=\"#appendix\">Appendix</a></li>\n";
     out += "</ol>\n</nav>\n";
 
     // Provenance.
@@ -164,15 +126,15 @@ std::string render_html_report(const ResultsFile& results) {
         if (fold) out += "</details>\n";
     }
     out += "<h3>Analyses</h3>\n<table>\n<tr><th>analysis</th><th>version</th><th>parameters</th><th>status</th></tr>\n";
-    for (const Result& r : results.results)
+    for (const Result* r : analyses)
         out += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td class=\"mono\">{}</td><td>{}</td></tr>\n",
-                           html_escape(r.analysis_id), html_escape(r.analysis_version), html_escape(parameter_text(r)),
-                           r.error.empty() ? "<span class=\"ok\">ok</span>" : "<span class=\"failed\">failed</span>");
+                           html_escape(r->analysis_id), html_escape(r->analysis_version), html_escape(parameter_text(*r)),
+                           r->error.empty() ? "<span class=\"ok\">ok</span>" : "<span class=\"failed\">failed</span>");
     out += "</table>\n</section>\n";
 
-    // One section per analysis.
-    for (size_t i = 0; i < results.results.size(); ++i) {
-        const Result& r = results.results[i];
+    // One section per analysis: its summary, findings in words and main items.
+    for (size_t i = 0; i < analyses.size(); ++i) {
+        const Result& r = *analyses[i];
         const std::string anchor = analysis_anchor(i, r);
         out += fmt::format("<section id=\"{}\" class=\"analysis\">\n<h2>{}<span class=\"id\">{}{}</span></h2>\n", anchor,
                            html_escape(r.analysis_title.empty() ? r.analysis_id : r.analysis_title),
@@ -187,9 +149,40 @@ std::string render_html_report(const ResultsFile& results) {
             for (const auto& l : lines) out += "<li>" + html_escape(l) + "</li>\n";
             out += "</ul>\n";
         }
-        for (size_t k = 0; k < r.items.size(); ++k)
-            item_html(out, r.items[k], anchor + "-" + anchor_id(header_of(r.items[k]).key));
+        size_t moved = 0;
+        for (const PlacedItem& item : placed[i]) {
+            if (item.appendix) {
+                ++moved;
+                continue;
+            }
+            item_html(out, *item.item, anchor + "-" + anchor_id(header_of(*item.item).key));
+        }
+        if (moved)
+            out += fmt::format("<p class=\"note\">{} more item{} of this analysis {} in the <a href=\"#appendix-{}\">appendix</a>.</p>\n",
+                               moved, moved == 1 ? "" : "s", moved == 1 ? "is" : "are", anchor);
         if (r.items.empty() && r.error.empty()) out += "<p class=\"note\">This analysis returned no items.</p>\n";
+        out += "</section>\n";
+    }
+
+    // The appendix: reference material, folded per analysis.
+    if (any_appendix) {
+        out += "<section id=\"appendix\">\n<h2>Appendix</h2>\n<p class=\"note\">Long tables, per-head and per-prompt "
+               "series and reference matrices, by analysis (click to open).</p>\n";
+        for (size_t i = 0; i < analyses.size(); ++i) {
+            std::vector<const PlacedItem*> items;
+            for (const PlacedItem& item : placed[i])
+                if (item.appendix) items.push_back(&item);
+            if (items.empty()) continue;
+            const Result& r = *analyses[i];
+            const std::string anchor = analysis_anchor(i, r);
+            out += fmt::format("<details class=\"appendix\" id=\"appendix-{}\">\n<summary>{} <span class=\"id\">{}</span> "
+                               "\xC2\xB7 {} item{}</summary>\n",
+                               anchor, html_escape(r.analysis_title.empty() ? r.analysis_id : r.analysis_title),
+                               html_escape(r.analysis_id), items.size(), items.size() == 1 ? "" : "s");
+            for (const PlacedItem* item : items)
+                item_html(out, *item->item, anchor + "-" + anchor_id(header_of(*item->item).key));
+            out += "</details>\n";
+        }
         out += "</section>\n";
     }
     out += fmt::format("<footer>Rendered by headscope {} from the results file alone; re-render with "

@@ -148,6 +148,64 @@ Figure spectrum_figure(const Spectrum& s) {
     return f;
 }
 
+Figure spectra_grid_figure(const std::vector<const Spectrum*>& spectra, double width, double cell_min, double aspect) {
+    Figure f;
+    f.label = "spectra";
+    if (spectra.empty()) return f;
+    const double gap = 8, label_h = 13, plot_h_ratio = aspect;
+    const int columns = std::max(1, std::min(static_cast<int>(spectra.size()), static_cast<int>((width + gap) / (cell_min + gap))));
+    const double cell_w = (width - gap * (columns - 1)) / columns, plot_h = cell_w * plot_h_ratio;
+    // Legend: the series names of the first spectrum.
+    double y = 0, x = 0;
+    const Spectrum& first = *spectra.front();
+    for (size_t i = 0; i < first.series.size(); ++i) {
+        const std::string name = truncate_text(i < first.series_names.size() && !first.series_names[i].empty()
+                                                   ? first.series_names[i] : fmt::format("series {}", i), 24);
+        f.ops.push_back(LineOp{x, 7, x + 16, 7, categorical(i), 2.5});
+        f.ops.push_back(TextOp{x + 20, 11, name, 10});
+        x += 28 + text_extent(name, 10);
+    }
+    if (!first.series.empty()) y = 20;
+    const Rgb frame{0xbb, 0xbb, 0xbb};
+    for (size_t k = 0; k < spectra.size(); ++k) {
+        const Spectrum& s = *spectra[k];
+        const double cx = static_cast<double>(k % columns) * (cell_w + gap);
+        const double cy = y + static_cast<double>(k / columns) * (label_h + plot_h + gap);
+        const std::string label = s.head ? head_label(*s.head) : (s.title.empty() ? s.key : s.title);
+        f.ops.push_back(TextOp{cx, cy + 10, truncate_text(label, static_cast<size_t>(cell_w / 6)), 10, Anchor::start, true});
+        const double py0 = cy + label_h;
+        f.ops.push_back(RectOp{cx, py0, cell_w, plot_h, {0xff, 0xff, 0xff}, true, frame});
+        auto y_of = [&](double v) { return s.log_y ? (v > 0 ? std::log10(v) : NAN) : v; };
+        double lo = INFINITY, hi = -INFINITY;
+        size_t longest = 0;
+        for (const auto& series : s.series) {
+            longest = std::max(longest, series.size());
+            for (double v : series)
+                if (std::isfinite(y_of(v))) lo = std::min(lo, y_of(v)), hi = std::max(hi, y_of(v));
+        }
+        if (!std::isfinite(lo)) continue;
+        if (!s.log_y) lo = std::min(lo, 0.0);
+        if (hi <= lo) hi = lo + 1;
+        const double xmax = std::max<double>(1, static_cast<double>(longest) - 1);
+        f.ops.push_back(TextOp{cx + cell_w - 3, py0 + 10, format_number(s.log_y ? std::pow(10.0, hi) : hi, 2), 8.5,
+                               Anchor::end, false, false, {0x77, 0x77, 0x77}});
+        for (size_t i = 0; i < s.series.size(); ++i) {
+            PolylineOp line{{}, categorical(i), 1.2};
+            for (size_t j = 0; j < s.series[i].size(); ++j) {
+                const double v = y_of(s.series[i][j]);
+                if (!std::isfinite(v)) continue;
+                line.xy.push_back(cx + 3 + (cell_w - 6) * static_cast<double>(j) / xmax);
+                line.xy.push_back(py0 + 3 + (plot_h - 6) * (hi - v) / (hi - lo));
+            }
+            if (line.xy.size() >= 4) f.ops.push_back(std::move(line));
+        }
+    }
+    const size_t rows = (spectra.size() + static_cast<size_t>(columns) - 1) / static_cast<size_t>(columns);
+    f.width = width;
+    f.height = y + static_cast<double>(rows) * (label_h + plot_h + gap);
+    return f;
+}
+
 Figure horizontal_legend(const ValueRange& range, Scale scale, double width, bool has_nan) {
     Figure f;
     f.label = "colour scale";

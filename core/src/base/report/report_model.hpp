@@ -19,8 +19,7 @@ std::string parameter_text(const Result& r);
 std::string cell_text(const Cell& c);
 bool cell_is_number(const Cell& c);
 
-// Tables longer than this show their first rows only (all rows stay in the .h5).
+// HTML tables longer than this show their first rows only (all rows stay in the .h5).
 constexpr size_t kHtmlTableRows = 2000;
-constexpr size_t kPdfTableRows = 500;
 
 }  // namespace headscope::report

@@ -1,7 +1,10 @@
 // Results <-> HDF5. Layout (readable with h5py alone):
-//   /                      attrs: format, format_version, provenance fields, model_facts (JSON), prompts (JSON)
+//   /                      attrs: format, format_version, provenance fields, model_facts (JSON), prompts (JSON),
+//                          card_patterns (JSON list of keys under /findings)
+//   /findings/<key>        the head cards' patterns (matrix items, see below)
 //   /results/<id>/_meta    int64 [1]; the group /results/<id> carries title, version,
-//                          parameters (JSON), summary (JSON), error, items (JSON list of keys)
+//                          parameters (JSON), summary (JSON), error, items (JSON list of keys),
+//                          headline, roles (JSON list of {head, layer, index, role, item, value})
 //   /results/<id>/<key>    one float64 dataset per item, attrs kind, title, description, and for an item
 //                          about one head: head ("L1H4"), head_layer, head_index (int64); + kind-specific:
 //     head_grid    [layers, heads]                       scale
@@ -118,6 +121,7 @@ void write_item(ActivationStoreWriter& w, const std::string& base, const ResultI
     w.set_attribute(path, "kind", std::string(kind_name(item)));
     w.set_attribute(path, "title", h.title);
     w.set_attribute(path, "description", h.description);
+    if (h.appendix) w.set_attribute(path, "appendix", int64_t{1});
     if (h.head) {
         w.set_attribute(path, "head", head_label(*h.head));
         w.set_attribute(path, "head_layer", static_cast<int64_t>(h.head->layer));
@@ -171,6 +175,7 @@ ResultItem read_item(const ActivationStoreReader& r, const std::string& path, co
         h.title = text_attr(a, "title");
         h.description = text_attr(a, "description");
         h.head = head_attr(a, path, file);
+        h.appendix = text_attr(a, "appendix") == "1";
     };
     auto dim = [&](size_t i) { return i < info.shape.size() ? info.shape[i] : 0; };
     if (kind == "head_grid") {
@@ -272,8 +277,21 @@ void write_results_file(const std::string& path, const ResultsFile& file) {
         w.set_attribute(base, "summary", json_text(json(r.summary)));
         w.set_attribute(base, "error", r.error);
         w.set_attribute(base, "items", json_text(keys));
+        w.set_attribute(base, "headline", r.headline);
+        json roles = json::array();
+        for (const HeadRole& role : r.roles)
+            roles.push_back({{"head", head_label(role.head)}, {"layer", role.head.layer}, {"index", role.head.head},
+                             {"role", role.role}, {"item", role.item},
+                             {"value", std::isfinite(role.value) ? json(role.value) : json(nullptr)}});
+        w.set_attribute(base, "roles", json_text(roles));
+    }
+    json patterns = json::array();
+    for (const Matrix& m : file.card_patterns) {
+        write_item(w, "/findings", m);
+        patterns.push_back(m.key);
     }
     const Provenance& p = file.provenance;
+    w.set_attribute("/", "card_patterns", json_text(patterns));
     w.set_attribute("/", "format", std::string(kFormat));
     w.set_attribute("/", "format_version", kFormatVersion);
     w.set_attribute("/", "model_path", p.model_path);
@@ -324,7 +342,24 @@ ResultsFile read_results_file(const std::string& path) {
             res.parameters = json_attr(a, "parameters", path).get<std::map<std::string, std::string>>();
             res.summary = json_attr(a, "summary", path).get<std::vector<std::string>>();
             for (const auto& key : json_attr(a, "items", path)) res.items.push_back(read_item(r, base + "/" + key.get<std::string>(), path));
+            // Files written before reports had a Findings page have neither.
+            res.headline = text_attr(a, "headline");
+            for (const auto& role : json_attr(a, "roles", path)) {
+                const int layer = role.at("layer").get<int>(), index = role.at("index").get<int>();
+                if (layer < 0 || index < 0)
+                    throw FormatError(path, fmt::format("{}: a role of head layer {} index {}", base, layer, index));
+                const json& v = role.at("value");
+                res.roles.push_back(HeadRole{HeadRef{layer, index}, role.at("role").get<std::string>(),
+                                             role.at("item").get<std::string>(),
+                                             v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>()});
+            }
             out.results.push_back(std::move(res));
+        }
+        for (const auto& key : json_attr(root, "card_patterns", path)) {
+            ResultItem item = read_item(r, "/findings/" + key.get<std::string>(), path);
+            if (!std::holds_alternative<Matrix>(item))
+                throw FormatError(path, fmt::format("/findings/{}: a head card's pattern must be a matrix", key.get<std::string>()));
+            out.card_patterns.push_back(std::get<Matrix>(std::move(item)));
         }
     } catch (const json::exception& e) {
         throw FormatError(path, fmt::format("malformed results metadata: {}", e.what()));

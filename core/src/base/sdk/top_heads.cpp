@@ -35,4 +35,31 @@ std::string top_heads_text(const std::vector<RankedHead>& heads, const std::stri
     return out;
 }
 
+std::string heads_sentence(const std::vector<RankedHead>& heads, const std::string& number_format) {
+    std::string out;
+    for (size_t i = 0; i < heads.size(); ++i) {
+        if (i) out += i + 1 == heads.size() ? " and " : ", ";
+        out += head_label(heads[i].head) + " (" + fmt::format(fmt::runtime(number_format), heads[i].value) + ")";
+    }
+    return out;
+}
+
+std::vector<RankedHead> add_roles(Result& r, const HeadGrid& grid, const std::string& role, size_t count, HeadOrder order,
+                                  std::optional<double> threshold, double share_of_top) {
+    std::vector<RankedHead> added;
+    const std::vector<RankedHead> top = top_heads(grid, count, order);
+    for (const RankedHead& h : top) {
+        if (threshold) {
+            const bool pass = order == HeadOrder::highest  ? h.value >= *threshold
+                              : order == HeadOrder::lowest ? h.value <= *threshold
+                                                           : std::abs(h.value) >= *threshold;
+            if (!pass) continue;
+        }
+        if (share_of_top > 0 && std::abs(h.value) < share_of_top * std::abs(top.front().value)) continue;
+        r.roles.push_back(HeadRole{h.head, role, grid.key, h.value});
+        added.push_back(h);
+    }
+    return added;
+}
+
 }  // namespace headscope

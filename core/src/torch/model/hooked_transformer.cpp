@@ -6,6 +6,7 @@
 
 #include "headscope/error.hpp"
 #include "headscope/hooked_transformer.hpp"
+#include "headscope/threads.hpp"
 #include "model/hooked_transformer_packed.hpp"
 #include "model/layer_compute.hpp"
 #include "model/moe_block.hpp"
@@ -296,6 +297,7 @@ at::Tensor HookedTransformer::forward(const at::Tensor& tokens_in, const std::ve
 // query_index (an unhooked layer) attention runs its queries, and the rest of the block runs,
 // only at those positions.
 at::Tensor HookedTransformer::block(int l, const at::Tensor& x, const at::Tensor& query_index) {
+    poll_threads();  // adapt the thread count to the machine's load between layers
     const LayerCompute L = materialize_layer(l);
     const int64_t T = x.size(1);
     torch::Tensor resid = hooks_->apply(HookSite::resid_pre, l, x);

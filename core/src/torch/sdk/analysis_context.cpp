@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include "headscope/threads.hpp"
 #include "headscope/sdk/analysis.hpp"
 
 #include <algorithm>
@@ -99,6 +100,7 @@ void AnalysisContext::check_cancelled() const {
 }
 
 void AnalysisContext::step(double fraction, const std::string& message) {
+    poll_threads();
     progress.update(fraction, message);
     check_cancelled();
 }
