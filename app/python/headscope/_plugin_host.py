@@ -13,23 +13,26 @@ from .analysis import Analysis
 _counter = itertools.count()
 
 
-def describe_error(exc, path):
-    """'FILE, line N: Type: message' (the innermost line of FILE, or of the error itself) and the
-    traceback."""
+def describe_error(exc, path, tb=None):
+    """'FILE, line N: Type: message' (the innermost line of FILE, or of the error itself), then the
+    traceback without headscope's own loading frames."""
+    if tb is not None and exc.__traceback__ is None:
+        exc = exc.with_traceback(tb)
     path = os.path.abspath(path) if path else ""
-    line, where = None, path
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<frozen") and os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    line, where, message = None, path, str(exc)
     if isinstance(exc, SyntaxError) and exc.filename:
-        line, where = exc.lineno, exc.filename
+        line, where, message = exc.lineno, exc.filename, exc.msg
     else:
-        tb = exc.__traceback__
-        frames = traceback.extract_tb(tb) if tb is not None else []
         mine = [f for f in frames if path and os.path.abspath(f.filename) == path]
         frame = (mine or frames or [None])[-1]
         if frame is not None:
             line, where = frame.lineno, frame.filename
     head = f"{where}, line {line}: " if line is not None else (f"{where}: " if where else "")
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
-    return f"{head}{type(exc).__name__}: {exc}\n{text}"
+    text = "".join((["Traceback (most recent call last):\n"] + traceback.format_list(frames) if frames else [])
+                   + traceback.format_exception_only(type(exc), exc)).rstrip()
+    return f"{head}{type(exc).__name__}: {message}\n{text}"
 
 
 def _exec_file(path):

@@ -23,14 +23,14 @@ py::handle new_error(py::module_& m, const char* name, py::handle bases, const c
     return type;
 }
 
-[[noreturn]] void raise(py::handle type, const std::exception& e) {
+// Sets the Python error (a translator that returns has handled the exception).
+void raise(py::handle type, const std::exception& e) {
     py::object error = type(e.what());
     if (const auto* f = dynamic_cast<const FormatError*>(&e)) {
         error.attr("file") = f->file();
         error.attr("problem") = f->problem();
     }
     PyErr_SetObject(type.ptr(), error.ptr());
-    throw py::error_already_set();
 }
 
 std::string model_path(py::handle path) {

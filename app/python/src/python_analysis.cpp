@@ -175,7 +175,7 @@ private:
     [[noreturn]] void throw_python_error(py::error_already_set& e) const {
         if (e.matches(PyExc_KeyboardInterrupt) || e.matches(error_type("Cancelled"))) throw Cancelled();
         py::object describe = py::module_::import("headscope._plugin_host").attr("describe_error");
-        throw Error(describe(e.value(), origin_).cast<std::string>());
+        throw Error(describe(e.value(), origin_, e.trace()).cast<std::string>());
     }
 
     SharedPyObject cls_;
@@ -214,7 +214,7 @@ void register_plugin_file(uintptr_t registry_address, uintptr_t report_address, 
         report.analyses = ids;
         report.loaded = true;
     } catch (py::error_already_set& e) {
-        report.error = py::module_::import("headscope._plugin_host").attr("describe_error")(e.value(), path).cast<std::string>();
+        report.error = py::module_::import("headscope._plugin_host").attr("describe_error")(e.value(), path, e.trace()).cast<std::string>();
     } catch (const std::exception& e) {
         report.error = e.what();
     }
@@ -230,7 +230,7 @@ AnalysisFactory python_analysis_factory(py::object cls, const std::string& origi
         try {
             return std::make_unique<PythonAnalysis>(shared, file);
         } catch (py::error_already_set& e) {
-            throw Error(py::module_::import("headscope._plugin_host").attr("describe_error")(e.value(), file).cast<std::string>());
+            throw Error(py::module_::import("headscope._plugin_host").attr("describe_error")(e.value(), file, e.trace()).cast<std::string>());
         }
     };
 }
