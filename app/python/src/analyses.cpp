@@ -109,11 +109,13 @@ py::object analyze(Model& m, py::handle analysis, py::handle prompts, py::handle
     HookScope edits;
     const std::vector<std::string> specs = to_strings(intervene, "intervene");
     for (const auto& h : intervention_hooks(m.model(), intervene)) edits.add(m.model().add_hook(h.name_or_glob, h.fn));
+    std::vector<std::string> ids;
+    for (const auto& r : requests) ids.push_back(r.id);
+    const std::string command = fmt::format("python: headscope.analyze({})", fmt::join(ids, ", "));
     std::shared_ptr<const Provenance> provenance;
     {
-        py::gil_scoped_release release;
-        provenance = std::make_shared<const Provenance>(
-            m.provenance(texts, source, "python: headscope.analyze(" + fmt::format("{}", fmt::join(to_strings(analysis, ""), ", ")) + ")"));
+        py::gil_scoped_release release;  // the model file's SHA-256, once per model
+        provenance = std::make_shared<const Provenance>(m.provenance(texts, source, command));
     }
     PythonProgress reporter(progress);
     py::list out;
@@ -122,8 +124,8 @@ py::object analyze(Model& m, py::handle analysis, py::handle prompts, py::handle
         try {
             py::gil_scoped_release release;
             result = run_analysis(registry, request, m.model(), m.tokenizer(), tokenized, reporter);
-        } catch (const Cancelled&) {
-            reporter.rethrow_cancelled();
+        } catch (const Cancelled& e) {
+            reporter.rethrow_cancelled(e);
         }
         if (!specs.empty()) result.summary.insert(result.summary.begin(), "with head edits " + fmt::format("{}", fmt::join(specs, ", ")));
         if (!result.error.empty() && errors == "raise") {

@@ -37,6 +37,29 @@ private:
     std::shared_ptr<py::object> object_;
 };
 
+// Ctrl+C seen while the core was working (inside a Python hook or callback, or at a cancellation
+// check): it stops the core's work like any Cancelled and reaches Python as the KeyboardInterrupt.
+class Interrupted : public Cancelled {
+public:
+    explicit Interrupted(py::error_already_set interrupt)
+        : interrupt_(std::make_shared<py::error_already_set>(std::move(interrupt))) {}
+    void restore() const { interrupt_->restore(); }
+
+private:
+    std::shared_ptr<py::error_already_set> interrupt_;
+};
+
+// Calls Python from core work: a KeyboardInterrupt raised there becomes Interrupted.
+template <class F>
+decltype(auto) call_python(F&& f) {
+    try {
+        return f();
+    } catch (py::error_already_set& e) {
+        if (e.matches(PyExc_KeyboardInterrupt)) throw Interrupted(std::move(e));
+        throw;
+    }
+}
+
 // The model as Python holds it. An analysis context's model is borrowed (the host owns it).
 struct Model {
     LoadedModel loaded;
@@ -87,15 +110,15 @@ public:
     explicit PythonProgress(py::object callback = py::none());
     void update(double fraction, const std::string& message) override;
     bool cancelled() const override;
-    // Throws the KeyboardInterrupt that cancelled the work, else headscope::Cancelled.
-    [[noreturn]] void rethrow_cancelled() const;
-    // For loops that check between steps (HeadSweep): throws Cancelled when cancelled().
+    // After the work stopped with Cancelled: throws Interrupted (the KeyboardInterrupt) when Ctrl+C
+    // caused it, else the Cancelled itself.
+    [[noreturn]] void rethrow_cancelled(const Cancelled& e) const;
+    // For loops that check between steps (HeadSweep): throws Interrupted when cancelled().
     void check() const;
 
 private:
     py::object callback_;
-    mutable std::shared_ptr<py::error_already_set> interrupt_;
-    mutable bool cancelled_ = false;
+    mutable std::shared_ptr<Interrupted> interrupt_;
 };
 
 // The registry Python sees: the built-ins, the plugin search path and extra plugin folders, and

@@ -166,7 +166,7 @@ struct PythonHook {
             hook_point = py::cast(point);
             cache[key] = hook_point;
         }
-        py::object result = fn.get()(activation, hook_point);
+        py::object result = call_python([&] { return fn.get()(activation, hook_point); });
         if (result.is_none()) return std::nullopt;
         if (!THPVariable_Check(result.ptr()))
             throw UsageError(fmt::format("hook {} at {} returned a {}: return None or a tensor of shape {}", label,
@@ -318,26 +318,24 @@ PythonProgress::PythonProgress(py::object callback) : callback_(std::move(callba
 void PythonProgress::update(double fraction, const std::string& message) {
     if (callback_.is_none()) return;
     py::gil_scoped_acquire gil;
-    callback_(fraction, message);
+    call_python([&] { return callback_(fraction, message); });
 }
 
 bool PythonProgress::cancelled() const {
-    if (cancelled_) return true;
+    if (interrupt_) return true;
     py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) {
-        interrupt_ = std::make_shared<py::error_already_set>();
-        cancelled_ = true;
-    }
-    return cancelled_;
+    if (PyErr_CheckSignals() != 0) interrupt_ = std::make_shared<Interrupted>(py::error_already_set());
+    return interrupt_ != nullptr;
 }
 
-void PythonProgress::rethrow_cancelled() const {
+void PythonProgress::rethrow_cancelled(const Cancelled& e) const {
+    if (const auto* interrupted = dynamic_cast<const Interrupted*>(&e)) throw *interrupted;
     if (interrupt_) throw *interrupt_;
-    throw Cancelled();
+    throw e;
 }
 
 void PythonProgress::check() const {
-    if (cancelled()) throw Cancelled();
+    if (cancelled()) throw *interrupt_;
 }
 
 }  // namespace headscope::python

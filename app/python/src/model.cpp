@@ -147,7 +147,7 @@ py::object generate(Model& m, py::handle x, int max_new_tokens, double temperatu
         generated = headscope::generate(m.model(), prompt, o, [&](int32_t id) {
             if (!callback) return;
             py::gil_scoped_acquire gil;
-            callback.get()(id);
+            call_python([&] { return callback.get()(id); });
         });
     }
     const bool text_out = return_type == "str" || (return_type == "input" && py::isinstance<py::str>(x));

@@ -136,6 +136,8 @@ void bind_errors(py::module_& m) {
             raise(g_errors.io, e);
         } catch (const ResourceError& e) {
             raise(g_errors.resource, e);
+        } catch (const Interrupted& e) {
+            e.restore();  // Ctrl+C: the KeyboardInterrupt itself
         } catch (const Cancelled& e) {
             raise(g_errors.cancelled, e);
         } catch (const Error& e) {

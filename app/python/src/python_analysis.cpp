@@ -173,7 +173,8 @@ private:
     // A Python exception as the analysis's error: Ctrl+C and headscope.Cancelled cancel it; anything
     // else becomes an Error with the file, the line and the traceback.
     [[noreturn]] void throw_python_error(py::error_already_set& e) const {
-        if (e.matches(PyExc_KeyboardInterrupt) || e.matches(error_type("Cancelled"))) throw Cancelled();
+        if (e.matches(PyExc_KeyboardInterrupt)) throw Interrupted(std::move(e));
+        if (e.matches(error_type("Cancelled"))) throw Cancelled();
         py::object describe = py::module_::import("headscope._plugin_host").attr("describe_error");
         throw Error(describe(e.value(), origin_, e.trace()).cast<std::string>());
     }

@@ -23,7 +23,7 @@ SweepEdit to_edit(py::handle edit, bool final_only) {
         return SweepEdit::set(
             [fn](int layer) {
                 py::gil_scoped_acquire gil;
-                py::object z = fn.get()(layer);
+                py::object z = call_python([&] { return fn.get()(layer); });
                 if (!THPVariable_Check(z.ptr()))
                     throw UsageError(fmt::format("HeadSweep: the z function returned no tensor for layer {}", layer));
                 return THPVariable_Unpack(z.ptr());
@@ -65,12 +65,12 @@ py::object run(SweepObject& s, py::handle heads_arg, py::handle edit_arg, bool f
                     all.narrow(0, static_cast<int64_t>(first), logits.size(0)).copy_(logits);
                 } else {
                     py::gil_scoped_acquire gil;
-                    scorer.get()(first, logits);
+                    call_python([&] { return scorer.get()(first, logits); });
                 }
             },
             [&] { watch.check(); });
-    } catch (const Cancelled&) {
-        watch.rethrow_cancelled();
+    } catch (const Cancelled& e) {
+        watch.rethrow_cancelled(e);
     }
     if (collect) return py::cast(all);
     return py::none();
