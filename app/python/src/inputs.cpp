@@ -125,13 +125,16 @@ at::ScalarType parse_dtype(py::handle dtype) {
 }
 
 std::vector<std::string> to_strings(py::handle value, const char* what) {
+    // str and os.PathLike (pathlib.Path) alike.
+    auto text = [&](py::handle item) -> std::string {
+        if (py::isinstance<py::str>(item)) return item.cast<std::string>();
+        if (py::hasattr(item, "__fspath__")) return py::module_::import("os").attr("fspath")(item).cast<std::string>();
+        throw UsageError(std::string(what) + ": expected a str or a list of str");
+    };
     if (value.is_none()) return {};
-    if (py::isinstance<py::str>(value)) return {value.cast<std::string>()};
+    if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__")) return {text(value)};
     std::vector<std::string> out;
-    for (py::handle item : value) {
-        if (!py::isinstance<py::str>(item)) throw UsageError(std::string(what) + ": expected a str or a list of str");
-        out.push_back(item.cast<std::string>());
-    }
+    for (py::handle item : value) out.push_back(text(item));
     return out;
 }
 
