@@ -112,3 +112,20 @@ def test_batches_and_token_helpers(tiny_world):
     assert tiny_world.tokenizer.decode(tiny_world.tokenizer.encode(" Mary")) == " Mary"
     loss = tiny_world(IOI_PROMPT, return_type="loss")
     assert loss.dim() == 0 and 0 < loss.item() < 20
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.8])
+def test_generation_equals_the_cli(temperature):
+    import os
+    from conftest import STORIES
+    path = os.path.join(STORIES, "stories260K.bin")
+    m = headscope.load(path)
+    prompt = "Once upon a time"
+    cli = run_cli("generate", path, "--prompt", prompt, "--max-tokens", 30, "--temperature", temperature, "--seed", 3)
+    assert m.generate(prompt, max_new_tokens=30, temperature=temperature, seed=3) == cli.stdout.rstrip("\n")
+    ids = run_cli("generate", path, "--prompt", prompt, "--max-tokens", 30, "--temperature", temperature, "--seed", 3,
+                  "--ids", "--intervene", "L1H0=zero").stdout.split()
+    tokens = m.generate(prompt, max_new_tokens=30, temperature=temperature, seed=3, intervene="L1H0=zero",
+                        return_type="tokens")
+    prompt_length = m.to_tokens(prompt).shape[1]
+    assert tokens[0, prompt_length:].tolist() == [int(i) for i in ids]

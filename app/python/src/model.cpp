@@ -152,9 +152,13 @@ py::object generate(Model& m, py::handle x, int max_new_tokens, double temperatu
     }
     const bool text_out = return_type == "str" || (return_type == "input" && py::isinstance<py::str>(x));
     if (text_out) {
-        // The prompt as given (not re-decoded) followed by the new text.
-        const std::string head = py::isinstance<py::str>(x) ? x.cast<std::string>() : m.tokenizer().decode(prompt);
-        return py::str(head + m.tokenizer().decode(generated));
+        // The prompt as given (not re-decoded) followed by the new text, decoded in context (as the
+        // CLI prints it: a SentencePiece piece's leading space survives).
+        std::vector<int32_t> all = prompt;
+        all.insert(all.end(), generated.begin(), generated.end());
+        const std::string text = m.tokenizer().decode(all), before = m.tokenizer().decode(prompt);
+        const std::string head = py::isinstance<py::str>(x) ? x.cast<std::string>() : before;
+        return py::str(head + text.substr(std::min(before.size(), text.size())));
     }
     if (return_type != "tokens" && return_type != "input")
         throw UsageError("return_type: 'input' (like the input), 'str' or 'tokens', not '" + return_type + "'");
