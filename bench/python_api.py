@@ -12,7 +12,7 @@ tests/reference/hf_reference.py), 256 tokens, float32, the same threads everywhe
      the difference of forward times (next to the same number of C++ pass-through hooks).
 
 usage: PYTHONPATH=build/python /usr/bin/python3 bench/python_api.py [--build build] [--tokens 256]
-       [--repeats 10] [--threads N] [--hooks-per-point 50]
+       [--repeats 10] [--threads N] [--hooks-per-point 200] [--rounds 2]
 Prints figures and ratios; asserts nothing.
 """
 import argparse
@@ -45,7 +45,7 @@ def main():
     p.add_argument("--tokens", type=int, default=256)
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--hooks-per-point", type=int, default=50)
+    p.add_argument("--hooks-per-point", type=int, default=200)
     p.add_argument("--rounds", type=int, default=2,
                    help="C++ and Python timings alternate this many times; each side's best median is kept "
                         "(a shared machine's load then biases neither side)")
@@ -69,28 +69,33 @@ def main():
                                           str(R), str(threads), str(K)], check=True, capture_output=True,
                                          text=True).stdout)
 
+    def run_peer():
+        return json.loads(subprocess.run(["/usr/bin/python3", os.path.join(HERE, "python_peer.py"), folder, str(T), str(R),
+                                          str(threads)], check=True, capture_output=True, text=True).stdout)["seconds"]
+
     m = headscope.load(folder)
     tokens = torch.randint(0, m.cfg.d_vocab, (1, T), generator=torch.Generator().manual_seed(1))
-    cpp, py_cached, py_plain = None, float("inf"), float("inf")
-    for _ in range(max(1, a.rounds)):
-        c = run_cpp()
-        cpp = c if cpp is None else {k: min(cpp[k], c[k]) for k in c}
-        py_cached = min(py_cached, median_seconds(R, lambda: m.run_with_cache(tokens, names_filter="blocks.*.attn.hook_pattern")))
-        py_plain = min(py_plain, median_seconds(R, lambda: m(tokens)))
     stamps = []
 
     def noop(z, hook):
         stamps.append((hook.name, time.perf_counter()))
 
-    with m.hooks([("blocks.*.attn.hook_z", noop)] * K):
-        py_hooked = median_seconds(R, lambda: m(tokens))
+    # Every figure is measured in each round, in the same order; each keeps its best round.
+    cpp, py_cached, py_plain, py_hooked, peer = None, *([float("inf")] * 4)
+    for _ in range(max(1, a.rounds)):
+        c = run_cpp()
+        cpp = c if cpp is None else {k: min(cpp[k], c[k]) for k in c}
+        py_cached = min(py_cached, median_seconds(R, lambda: m.run_with_cache(tokens, names_filter="blocks.*.attn.hook_pattern")))
+        py_plain = min(py_plain, median_seconds(R, lambda: m(tokens)))
+        stamps.clear()
+        with m.hooks([("blocks.*.attn.hook_z", noop)] * K):
+            py_hooked = min(py_hooked, median_seconds(R, lambda: m(tokens)))
+        peer = min(peer, run_peer())
     per_forward = len(stamps) // (R + 1)
     # The K hooks of one point run back to back: the time from one call's start to the next's is the
     # whole cost of a call (C++ -> GIL -> torch.Tensor wrap -> Python call -> result check).
     gaps = [b[1] - a[1] for a, b in zip(stamps, stamps[1:]) if a[0] == b[0]]
     direct = statistics.median(gaps)
-    peer = json.loads(subprocess.run(["/usr/bin/python3", os.path.join(HERE, "python_peer.py"), folder, str(T), str(R),
-                                      str(threads)], check=True, capture_output=True, text=True).stdout)["seconds"]
 
     print(f"GPT-2-small-shaped random checkpoint (12 x 768, vocab 50257), {T} tokens, float32, {threads} threads, "
           f"best of {a.rounds} alternating rounds of a median of {R}")
