@@ -1,6 +1,5 @@
 """Shared fixtures of the Python package's tests (run by ctest through /usr/bin/python3 -m pytest,
 with PYTHONPATH naming build/python; see tests/CMakeLists.txt)."""
-import json
 import os
 import subprocess
 import sys

@@ -1,5 +1,4 @@
 """Errors become Python exceptions of headscope.Error's hierarchy, with the CLI's messages."""
-import os
 
 import pytest
 

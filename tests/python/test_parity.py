@@ -3,7 +3,6 @@ stories260K (llama2.c and GGUF) and on Hugging Face checkpoints of three familie
 independent references (tests/reference)."""
 import os
 
-import numpy as np
 import pytest
 import torch
 
