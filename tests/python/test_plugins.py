@@ -113,7 +113,9 @@ def test_register_analysis_and_ctrl_c_in_a_python_analysis(tiny_world):
 
 
 def test_cli_loads_no_python_without_a_python_plugin(plugin_dir, tmp):
-    env = dict(os.environ, LD_DEBUG="files", HEADSCOPE_PLUGIN_PATH="")
+    empty = tmp / "no-user-plugins"
+    empty.mkdir()
+    env = dict(os.environ, LD_DEBUG="files", HEADSCOPE_PLUGIN_PATH="", XDG_DATA_HOME=str(empty))
     plain = run_cli("analyses", env=env)
     assert "libpython" not in plain.stderr and "libheadscope_python" not in plain.stderr
     with_plugin = run_cli("analyses", "--plugin-dir", plugin_dir, env=env)

@@ -159,6 +159,17 @@ public:
         model->loaded.tokenizer = std::shared_ptr<const Tokenizer>(std::shared_ptr<void>(), &context.tokenizer);
         ContextObject ctx{&context, model, typed_params(context.params, params_)};
         py::object handle = py::cast(ctx);
+        // What run() printed reaches the terminal now (an embedding host never finalizes Python).
+        struct Flush {
+            ~Flush() {
+                PyObject *type, *value, *trace;
+                PyErr_Fetch(&type, &value, &trace);
+                for (const char* stream : {"stdout", "stderr"})
+                    if (PyObject* s = PySys_GetObject(stream)) Py_XDECREF(PyObject_CallMethod(s, "flush", nullptr));
+                PyErr_Clear();
+                PyErr_Restore(type, value, trace);
+            }
+        } flush;
         try {
             py::object value = cls_.get()().attr("run")(handle);
             handle.cast<ContextObject&>().context = nullptr;
