@@ -8,6 +8,8 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libhdf5-dev libfmt-dev catch2 nlohmann-json3-dev libpcre2-dev libcli11-dev
   python3-torch python3-numpy python3-h5py
+  python3-dev pybind11-dev
+  python3-pytest python3-nbclient python3-nbconvert python3-nbformat python3-ipykernel python3-matplotlib
   xvfb xauth
   poppler-utils libxml2-utils
 )

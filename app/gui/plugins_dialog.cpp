@@ -42,7 +42,7 @@ PluginsDialog::PluginsDialog(Session& session, QWidget* parent) : QDialog(parent
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(load, &QPushButton::clicked, this, [this] {
         const QString file = QFileDialog::getOpenFileName(this, "Load a headscope plugin", QString(),
-                                                          "Plugins (*.so);;All files (*)");
+                                                          "Plugins (*.so *.py);;All files (*)");
         if (!file.isEmpty()) session_.engine().load_plugin(file);
     });
     connect(&session_, &Session::pluginsChanged, this, &PluginsDialog::refresh);

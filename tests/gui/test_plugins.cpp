@@ -79,6 +79,33 @@ private Q_SLOTS:
         QVERIFY(wb.window.results_view().current_item_widget() != nullptr);
         QVERIFY(wb.window.results_view().current_item_widget()->findChild<HeadGridView*>() != nullptr);
     }
+
+#ifdef HEADSCOPE_PYTHON_PLUGINS
+    // An analysis written in Python (the template) runs on the engine thread through the embedded
+    // interpreter and its HeadGrid shows in the grid like any other.
+    void a_python_analysis_appears_in_the_grid() {
+        QTemporaryDir dir;
+        QVERIFY(QFile::copy(HEADSCOPE_SOURCE_DIR "/plugins/python_template/first_token_attention.py",
+                            dir.filePath("first_token_attention.py")));
+        EngineOptions options;
+        options.plugin_dirs = {dir.path().toStdString()};
+        Workbench wb(options);
+        QVERIFY(wb.open_stories("Once upon a time there was a cat."));
+        wb.session.run_analysis("first_token_attention");
+        QVERIFY(wb.settle());
+        HeadGridPanel& panel = wb.window.grid_panel();
+        QVERIFY(panel.choose("first_token_attention/share"));
+        const headscope::HeadGrid& shown = panel.view().grid();
+        QCOMPARE(shown.layers, wb.session.model()->n_layers);
+        QCOMPARE(shown.heads, wb.session.model()->n_heads);
+        double total = 0;
+        for (double v : shown.values) {
+            QVERIFY(v >= 0.0 && v <= 1.0);  // shares of attention
+            total += v;
+        }
+        QVERIFY(total > 0.0);
+    }
+#endif
 };
 
 HEADSCOPE_GUI_TEST_MAIN(PluginsTest)

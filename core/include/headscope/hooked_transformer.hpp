@@ -122,6 +122,10 @@ public:
     // Registers fn at every matching point (UsageError if none); removed with the handle.
     HookHandle add_hook(const std::string& name_or_glob, HookFn fn);
     void remove_all_hooks();
+    // hook_mark() before some work, remove_hooks_added_since(mark) after it: removes only the hooks
+    // that work added (the caller's hooks and interventions stay).
+    uint64_t hook_mark() const;
+    void remove_hooks_added_since(uint64_t mark);
     // Runs with the given hooks for this call only.
     at::Tensor run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks,
                               const std::vector<int64_t>& logit_positions = {});

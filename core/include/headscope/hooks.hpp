@@ -76,6 +76,10 @@ public:
     void remove(const std::vector<uint64_t>& ids);
     void clear();
     size_t hook_count() const;
+    // The id the next add() starts from: remove_added_since(mark) removes exactly the hooks added
+    // after mark was taken (e.g. what a failed analysis left behind), keeping the caller's own.
+    uint64_t mark() const { return next_id_; }
+    void remove_added_since(uint64_t mark);
 
     bool wanted(HookSite site, int layer) const {
         int slot = slot_of(site, layer);

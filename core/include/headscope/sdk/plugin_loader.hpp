@@ -1,4 +1,5 @@
-// Finding and loading plugins. Search order: --plugin-dir directories, HEADSCOPE_PLUGIN_PATH
+// Finding and loading plugins: shared libraries (*.so) and analyses written in Python (*.py, not
+// starting with '_'; loaded through an embedded interpreter, see docs/plugins.md). Search order: --plugin-dir directories, HEADSCOPE_PLUGIN_PATH
 // (colon-separated), a plugins/ folder next to the executable, then the user data folder
 // ($XDG_DATA_HOME/headscope/plugins or ~/.local/share/headscope/plugins).
 #pragma once
@@ -26,7 +27,7 @@ struct PluginLoadReport {
 PluginLoadReport register_plugin(AnalysisRegistry& registry, const HeadscopePluginInfo* info, const std::string& origin);
 
 std::vector<std::string> plugin_search_dirs(const std::vector<std::string>& extra_dirs);
-// Loads every *.so in the search dirs; one report per file. Never throws.
+// Loads every *.so and *.py in the search dirs; one report per file. Never throws.
 std::vector<PluginLoadReport> load_plugins(AnalysisRegistry& registry, const std::vector<std::string>& extra_dirs);
 PluginLoadReport load_plugin_file(AnalysisRegistry& registry, const std::string& path);
 

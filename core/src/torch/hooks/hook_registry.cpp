@@ -81,6 +81,11 @@ void HookRegistry::remove(const std::vector<uint64_t>& ids) {
     }
 }
 
+void HookRegistry::remove_added_since(uint64_t mark) {
+    for (auto& list : hooks_)
+        list.erase(std::remove_if(list.begin(), list.end(), [&](const Entry& e) { return e.id >= mark; }), list.end());
+}
+
 void HookRegistry::clear() {
     for (auto& list : hooks_) list.clear();
 }

@@ -150,6 +150,10 @@ HookHandle HookedTransformer::add_hook(const std::string& name_or_glob, HookFn f
 
 void HookedTransformer::remove_all_hooks() { hooks_->clear(); }
 
+uint64_t HookedTransformer::hook_mark() const { return hooks_->mark(); }
+
+void HookedTransformer::remove_hooks_added_since(uint64_t mark) { hooks_->remove_added_since(mark); }
+
 at::Tensor HookedTransformer::run_with_hooks(const at::Tensor& tokens, const std::vector<NamedHook>& hooks,
                                              const std::vector<int64_t>& logit_positions) {
     HookScope scope;

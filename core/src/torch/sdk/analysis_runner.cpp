@@ -55,9 +55,11 @@ Result run_analysis(const AnalysisRegistry& registry, const AnalysisRequest& req
     Result result;
     std::vector<std::string> hooks = analysis->hooks(model.config(), params);
     AnalysisContext context(model, tokenizer, prompts, params, progress, hooks);
+    const uint64_t mark = model.hook_mark();
     try {
         result = analysis->run(context);
     } catch (const Cancelled&) {
+        model.remove_hooks_added_since(mark);
         throw;
     } catch (const std::exception& e) {
         result = Result{};
@@ -66,7 +68,9 @@ Result run_analysis(const AnalysisRegistry& registry, const AnalysisRequest& req
         result = Result{};
         result.error = "the analysis threw a non-standard exception";
     }
-    model.remove_all_hooks();  // an analysis that failed mid-run may have left hooks behind
+    // An analysis that failed mid-run may have left hooks behind: remove those, but not the
+    // caller's (--intervene edits, a Python user's hooks), which hold for every analysis.
+    model.remove_hooks_added_since(mark);
     result.analysis_id = analysis->id();
     result.analysis_title = analysis->title();
     result.analysis_version = analysis->version();

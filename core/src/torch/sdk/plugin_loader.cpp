@@ -1,7 +1,7 @@
-// Finding and loading plugin libraries: dlopen each *.so of the search folders, read its
+// Finding and loading plugins: dlopen each *.so of the search folders, read its
 // headscope_plugin_info() entry point and register it through register_plugin(), which checks
-// the ABI version and adds nothing when registration throws. A refused plugin never stops the
-// others from loading.
+// the ABI version and adds nothing when registration throws; each *.py goes through the Python
+// bridge (python_plugins.cpp). A refused plugin never stops the others from loading.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -15,6 +15,7 @@
 
 #include "headscope/sdk/analysis.hpp"
 #include "headscope/sdk/plugin_loader.hpp"
+#include "python_plugins.hpp"
 
 namespace headscope {
 
@@ -58,7 +59,10 @@ bool is_plugin_file(const fs::directory_entry& entry) {
     std::error_code ec;
     if (!entry.is_regular_file(ec) || ec) return false;
     const std::string name = entry.path().filename().string();
-    return name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0 && name.front() != '.';
+    if (name.front() == '.') return false;
+    // Python analyses: *.py, except _helpers.py / __init__.py (modules a plugin may import).
+    if (is_python_plugin_path(name)) return name.front() != '_';
+    return name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0;
 }
 
 std::string dl_error(const char* fallback) {
@@ -98,6 +102,11 @@ std::vector<std::string> plugin_search_dirs(const std::vector<std::string>& extr
 }
 
 PluginLoadReport load_plugin_file(AnalysisRegistry& registry, const std::string& path) {
+    if (is_python_plugin_path(path)) {
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec)) return refused(path, "no such file");
+        return load_python_plugin_file(registry, path);
+    }
     dlerror();  // clear any stale message
     // RTLD_NOW: an unresolved symbol refuses the plugin here rather than crashing a run later.
     // RTLD_LOCAL: plugins cannot interpose each other's symbols.
