@@ -160,6 +160,14 @@ Result ContextSensitivity::run(AnalysisContext& ctx) {
                                                                  static_cast<int>(abs_order[r]) % H),
                                          abs_v[abs_order[r]]));
     result.summary.push_back("divergence: " + fmt::format("{}", fmt::join(abs_labels, ", ")));
+    // Top list: the three heads whose output the context changes most (relative to its size).
+    for (size_t r = 0; r < std::min<size_t>(3, order.size()); ++r)
+        result.roles.push_back(HeadRole{HeadRef{static_cast<int>(order[r]) / H, static_cast<int>(order[r]) % H},
+                                        "reads the context", "relative_divergence", rel_v[order[r]]});
+    result.headline = fmt::format("Removing the context changes the output of {} most (relative divergence {}), over {} "
+                                  "prompt(s) with a context.",
+                                  head_label(static_cast<int>(order[0]) / H, static_cast<int>(order[0]) % H),
+                                  fmt::format("{:.3f}", rel_v[order[0]]), used);
     result.summary.push_back(fmt::format("reinforce them: --analysis head_intervention --set head_intervention.heads={} "
                                          "--set head_intervention.scale=2",
                                          head_label(static_cast<int>(order[0]) / H, static_cast<int>(order[0]) % H)));

@@ -116,6 +116,17 @@ Result PatternStatistics::run(AnalysisContext& ctx) {
     result.summary.push_back("previous-token attention: " + top_heads_text(grids[1], 3));
     result.summary.push_back("looks furthest back: " + top_heads_text(grids[2], 3, HeadOrder::highest, "{:.2f}"));
     result.summary.push_back("most focused (lowest entropy): " + top_heads_text(grids[3], 3, HeadOrder::lowest));
+    // Top lists: heads giving the first or the previous token at least 0.3 of their attention.
+    const auto sinks = add_roles(result, grids[0], "first-token sink head", 3, HeadOrder::highest, 0.3);
+    const auto prev_heads = add_roles(result, grids[1], "previous-token head", 3, HeadOrder::highest, 0.3);
+    const auto far = top_heads(grids[2], 1);
+    result.headline = fmt::format("{}; {}", sinks.empty() ? std::string("No head gives the first token 0.3 of its attention")
+                                                         : heads_sentence(sinks, "{:.2f}") + " attend mostly to the first token",
+                                  prev_heads.empty() ? std::string("no head gives the previous token 0.3 of its attention")
+                                                   : heads_sentence(prev_heads, "{:.2f}") + " to the previous token");
+    if (!far.empty())
+        result.headline += fmt::format("; {} looks furthest back ({:.1f} tokens on average)", head_label(far[0].head), far[0].value);
+    result.headline += ".";
     // Grids first (the GUI's default grid is the first), the per-token scores after.
     std::vector<ResultItem> items(std::begin(grids), std::end(grids));
     for (auto& item : result.items) items.push_back(std::move(item));

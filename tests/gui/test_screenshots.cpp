@@ -71,6 +71,29 @@ private Q_SLOTS:
         QVERIFY(svg.find("L0H0 attention pattern") != std::string::npos);
     }
 
+    void the_exported_report_opens_with_the_findings() {
+        // The GUI's export (here without a window: --report) writes the same report as the CLI:
+        // the Findings section first, then head cards drawing each head's pattern on the prompt.
+        QTemporaryDir dir;
+        const QString path = dir.filePath("report.html");
+        const auto r = headscope::test::run_command({HEADSCOPE_GUI_EXE, "--report", path.toStdString(), "--timeout", "600"});
+        QVERIFY2(r.exit_code == 0, (r.out + r.err).c_str());
+        const std::string html = headscope::test::read_file(path.toStdString());
+        const size_t findings = html.find("<section id=\"findings\">"), cards = html.find("<section id=\"head-cards\">");
+        QVERIFY(findings != std::string::npos);
+        QVERIFY(cards != std::string::npos);
+        QCOMPARE(html.find("<section"), findings);
+        QVERIFY(findings < cards);
+        QVERIFY(html.find("<tr data-head=\"L", findings) < cards);  // the heads that matter
+        const size_t card = html.find("<div class=\"card\"", cards);
+        QVERIFY(card != std::string::npos);
+        size_t next = html.find("<div class=\"card\"", card + 1);
+        if (next == std::string::npos) next = html.find("</section>", card);
+        QVERIFY(html.find("<svg", card) < next);             // its pattern, drawn
+        QVERIFY(html.find("Attention of L", card) < next);   // on the GUI's prompt
+        QVERIFY(html.find("data-value=", card) < next);      // and its scores
+    }
+
     void a_missing_model_fails_with_a_message() {
         QTemporaryDir dir;
         const auto r = headscope::test::run_command({HEADSCOPE_GUI_EXE, "/nonexistent/model.gguf", "--screenshot",

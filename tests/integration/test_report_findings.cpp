@@ -104,17 +104,23 @@ TEST_CASE("the default thread count follows the CPUs the process may use", "[thr
         return;
     }
     TempDir tmp;
-    CommandResult one = run_command({"taskset", "-c", "0", HEADSCOPE_CLI, "run", "--prompt", "When Mary and John",
+    // Without the test suite's HEADSCOPE_THREADS=1 (tests/catch_main.cpp): the default itself.
+    CommandResult one = run_command({"env", "-u", "HEADSCOPE_THREADS", "taskset", "-c", "0", HEADSCOPE_CLI, "run", "--prompt", "When Mary and John",
                                      "--out", tmp.file("a.h5"), "--verbose"});
     INFO(one.err);
     REQUIRE(one.exit_code == 0);
     CHECK(contains(one.err, "headscope: 1 thread (at most 1; 1 thread: 1 of "));
     // --threads is a maximum: the governor still runs on the one CPU it may use.
-    CommandResult capped = run_command({"env", "HEADSCOPE_ADAPTIVE_THREADS=0", "taskset", "-c", "0", HEADSCOPE_CLI, "run",
+    CommandResult capped = run_command({"env", "-u", "HEADSCOPE_THREADS", "HEADSCOPE_ADAPTIVE_THREADS=0", "taskset", "-c", "0", HEADSCOPE_CLI, "run",
                                         "--prompt", "When Mary and John", "--out", tmp.file("b.h5"), "--verbose", "--threads", "3"});
     INFO(capped.err);
     REQUIRE(capped.exit_code == 0);
     CHECK(contains(capped.err, "headscope: 3 threads (at most 3; 1 thread: 1 of "));
+    // HEADSCOPE_THREADS replaces the default (as OMP_NUM_THREADS would); --threads still wins.
+    CommandResult env = run_command({"env", "HEADSCOPE_THREADS=2", "HEADSCOPE_ADAPTIVE_THREADS=0", HEADSCOPE_CLI, "run",
+                                     "--prompt", "When Mary and John", "--out", tmp.file("c.h5"), "--verbose"});
+    REQUIRE(env.exit_code == 0);
+    CHECK(contains(env.err, "headscope: 2 threads (at most 2; 2 threads: HEADSCOPE_THREADS; "));
 }
 
 TEST_CASE("with another process on one of its two CPUs, the governor drops to one thread", "[threads][cli]") {
@@ -126,7 +132,7 @@ TEST_CASE("with another process on one of its two CPUs, the governor drops to on
     // A busy loop on CPU 1; headscope may use CPUs 0 and 1.
     const pid_t busy = start_command({"taskset", "-c", "1", "sh", "-c", "while :; do :; done"}, tmp.file("busy.out"),
                                      tmp.file("busy.err"));
-    CommandResult r = run_command({"env", "HEADSCOPE_ADAPTIVE_THREADS=1", "taskset", "-c", "0,1", HEADSCOPE_CLI, "analyze",
+    CommandResult r = run_command({"env", "-u", "HEADSCOPE_THREADS", "HEADSCOPE_ADAPTIVE_THREADS=1", "taskset", "-c", "0,1", HEADSCOPE_CLI, "analyze",
                                    "--prompts", source_dir() + "/data/prompts/ioi.jsonl", "--analysis", "head_attribution",
                                    "--set", "head_attribution.parts=dla,ablation", "--out", tmp.file("a.h5"), "--threads", "2",
                                    "--verbose"});

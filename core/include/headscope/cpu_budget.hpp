@@ -15,7 +15,8 @@ struct CpuBudget {
     double quota = 0;       // cgroup CPU quota in CPUs (cpu.max / cfs_quota_us); 0 = none
     int local_ranks = 1;    // ranks of an MPI/SLURM job on this node (1 outside MPI)
     std::vector<int> cpus;  // the allowed CPU ids
-    int threads = 1;        // the default thread count: see budget_threads
+    int threads = 1;        // the default thread count: see budget_threads, or HEADSCOPE_THREADS when set
+    bool from_env = false;  // threads came from HEADSCOPE_THREADS
     // One line for people: "2 threads: 2 of 2 CPUs allowed".
     std::string explain() const;
 };
@@ -25,7 +26,8 @@ struct CpuBudget {
 // each rank takes its share of them. At least 1.
 int budget_threads(int online, int allowed, double quota, int local_ranks);
 
-// The budget of this process now.
+// The budget of this process now. HEADSCOPE_THREADS=N (a positive integer) replaces the default
+// thread count (as OMP_NUM_THREADS would for an OpenMP program); an explicit --threads still wins.
 CpuBudget cpu_budget();
 
 // cgroup v2 "cpu.max" text ("max 100000", "150000 100000") -> CPUs (0 = no quota).

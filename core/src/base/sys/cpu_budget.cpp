@@ -124,11 +124,20 @@ CpuBudget cpu_budget() {
     b.quota = cgroup_cpu_quota(read_text("/proc/self/cgroup"), "/sys/fs/cgroup");
     b.local_ranks = local_rank_count();
     b.threads = budget_threads(b.online, b.allowed, b.quota, b.local_ranks);
+    if (const char* env = std::getenv("HEADSCOPE_THREADS"); env && *env) {
+        char* end = nullptr;
+        const long n = std::strtol(env, &end, 10);
+        if (end != env && *end == '\0' && n >= 1 && n <= 4096) {
+            b.threads = static_cast<int>(n);
+            b.from_env = true;
+        }
+    }
     return b;
 }
 
 std::string CpuBudget::explain() const {
-    std::string s = fmt::format("{} thread{}: {} of {} CPUs allowed", threads, threads == 1 ? "" : "s", allowed, online);
+    std::string s = fmt::format("{} thread{}: {}{} of {} CPUs allowed", threads, threads == 1 ? "" : "s",
+                                from_env ? "HEADSCOPE_THREADS; " : "", allowed, online);
     if (quota > 0) s += fmt::format(", cgroup quota {:.3g} CPUs", quota);
     if (local_ranks > 1) s += fmt::format(", {} ranks on this node", local_ranks);
     return s;
